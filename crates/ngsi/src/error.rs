@@ -113,7 +113,11 @@ pub struct NgsiError {
 
 impl NgsiError {
     pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
-        Self { kind, detail: detail.into(), instance: None }
+        Self {
+            kind,
+            detail: detail.into(),
+            instance: None,
+        }
     }
 
     pub fn with_instance(mut self, instance: impl Into<String>) -> Self {
@@ -148,7 +152,10 @@ impl NgsiError {
     /// The RFC 7807 ProblemDetails body of clause 5.5.3.
     pub fn problem_details(&self) -> Value {
         let mut body = Map::new();
-        body.insert("type".into(), json!(format!("{ERROR_TYPE_PREFIX}{}", self.kind.type_name())));
+        body.insert(
+            "type".into(),
+            json!(format!("{ERROR_TYPE_PREFIX}{}", self.kind.type_name())),
+        );
         body.insert("title".into(), json!(self.kind.title()));
         body.insert("status".into(), json!(self.kind.status()));
         body.insert("detail".into(), json!(self.detail));
@@ -170,7 +177,10 @@ mod tests {
     fn problem_details_carry_type_status_and_instance() {
         let e = NgsiError::entity_not_found("urn:ngsi-ld:X:1");
         let pd = e.problem_details();
-        assert_eq!(pd["type"], "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound");
+        assert_eq!(
+            pd["type"],
+            "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound"
+        );
         assert_eq!(pd["status"], 404);
         assert_eq!(pd["instance"], "urn:ngsi-ld:X:1");
         assert!(pd["detail"].as_str().unwrap().contains("urn:ngsi-ld:X:1"));

@@ -4,15 +4,15 @@
 //!
 //! Nothing here does I/O except [`context`]'s loader for remote `@context` documents.
 
-pub mod error;
-pub mod sym;
-pub mod time;
-pub mod model;
 pub mod context;
+pub mod error;
 pub mod geojson;
+pub mod model;
 pub mod patch;
 pub mod payload;
 pub mod render;
+pub mod sym;
+pub mod time;
 
 pub use error::{ErrorKind, NgsiError};
 pub use model::{AttrValue, Attribute, Entity};

@@ -17,8 +17,6 @@ pub mod iri {
     pub const LOCATION: &str = "https://uri.etsi.org/ngsi-ld/location";
     pub const OBSERVATION_SPACE: &str = "https://uri.etsi.org/ngsi-ld/observationSpace";
     pub const OPERATION_SPACE: &str = "https://uri.etsi.org/ngsi-ld/operationSpace";
-    pub const NAME: &str = "https://uri.etsi.org/ngsi-ld/name";
-    pub const DESCRIPTION: &str = "https://uri.etsi.org/ngsi-ld/description";
 }
 
 /// The kind of an attribute, i.e. its NGSI-LD `type` member.
@@ -191,7 +189,11 @@ impl Attribute {
     }
 
     pub fn extra(&self, member: &str) -> Option<&Value> {
-        self.extra.as_ref()?.iter().find(|(k, _)| &**k == member).map(|(_, v)| v)
+        self.extra
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| &**k == member)
+            .map(|(_, v)| v)
     }
 }
 
@@ -211,7 +213,14 @@ pub struct Entity {
 
 impl Entity {
     pub fn new(id: Arc<str>, types: Vec<Sym>, now: Timestamp) -> Self {
-        Self { id, types, scope: None, attrs: Vec::new(), created_at: now, modified_at: now }
+        Self {
+            id,
+            types,
+            scope: None,
+            attrs: Vec::new(),
+            created_at: now,
+            modified_at: now,
+        }
     }
 
     /// All instances of an attribute (every dataset id).
@@ -221,12 +230,15 @@ impl Entity {
 
     /// The instance of `name` with the given dataset id.
     pub fn attr(&self, name: &str, dataset_id: Option<&str>) -> Option<&Attribute> {
-        self.attrs.iter().find(|a| &*a.name == name && a.has_dataset(dataset_id))
+        self.attrs
+            .iter()
+            .find(|a| &*a.name == name && a.has_dataset(dataset_id))
     }
 
     /// The default instance of `name`, or else its first instance.
     pub fn attr_any(&self, name: &str) -> Option<&Attribute> {
-        self.attr(name, None).or_else(|| self.attrs.iter().find(|a| &*a.name == name))
+        self.attr(name, None)
+            .or_else(|| self.attrs.iter().find(|a| &*a.name == name))
     }
 
     pub fn has_attr(&self, name: &str) -> bool {
@@ -241,7 +253,10 @@ impl Entity {
     /// Returns the instance it replaced.
     pub fn put_attr(&mut self, attr: Attribute) -> Option<Attribute> {
         let key = (&*attr.name, attr.dataset_id.as_deref());
-        match self.attrs.binary_search_by(|a| (&*a.name, a.dataset_id.as_deref()).cmp(&key)) {
+        match self
+            .attrs
+            .binary_search_by(|a| (&*a.name, a.dataset_id.as_deref()).cmp(&key))
+        {
             Ok(i) => Some(std::mem::replace(&mut self.attrs[i], attr)),
             Err(i) => {
                 self.attrs.insert(i, attr);
@@ -252,14 +267,18 @@ impl Entity {
 
     /// Removes the instance of `name` with `dataset_id`, returning it.
     pub fn remove_attr(&mut self, name: &str, dataset_id: Option<&str>) -> Option<Attribute> {
-        let i = self.attrs.iter().position(|a| &*a.name == name && a.has_dataset(dataset_id))?;
+        let i = self
+            .attrs
+            .iter()
+            .position(|a| &*a.name == name && a.has_dataset(dataset_id))?;
         Some(self.attrs.remove(i))
     }
 
     /// Removes every instance of `name`, returning them.
     pub fn remove_all_instances(&mut self, name: &str) -> Vec<Attribute> {
-        let (gone, kept): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.attrs).into_iter().partition(|a| &*a.name == name);
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.attrs)
+            .into_iter()
+            .partition(|a| &*a.name == name);
         self.attrs = kept;
         gone
     }
@@ -297,8 +316,15 @@ mod tests {
         assert!(e.put_attr(prop("b", Some("urn:ds:1"), json!(3))).is_none());
         let old = e.put_attr(prop("b", None, json!(4))).unwrap();
         assert_eq!(old.value, AttrValue::Property(json!(1)));
-        let names: Vec<_> = e.attrs.iter().map(|a| (&*a.name, a.dataset_id.as_deref())).collect();
-        assert_eq!(names, vec![("a", None), ("b", None), ("b", Some("urn:ds:1"))]);
+        let names: Vec<_> = e
+            .attrs
+            .iter()
+            .map(|a| (&*a.name, a.dataset_id.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("a", None), ("b", None), ("b", Some("urn:ds:1"))]
+        );
         assert_eq!(e.attr_names().count(), 2);
         assert_eq!(e.remove_all_instances("b").len(), 2);
         assert!(!e.has_attr("b"));

@@ -98,11 +98,18 @@ impl AttrPatch {
         attr.dataset_id = self.dataset_id.clone();
         attr.observed_at = self.observed_at.clone().into_option();
         attr.unit_code = self.unit_code.clone().into_option();
-        let mut sub = self.sub.iter().map(|s| s.to_attribute(now)).collect::<Result<Vec<_>>>()?;
+        let mut sub = self
+            .sub
+            .iter()
+            .map(|s| s.to_attribute(now))
+            .collect::<Result<Vec<_>>>()?;
         sub.sort_by(|a, b| a.name.cmp(&b.name));
         attr.sub = sub;
-        let extra: Vec<(Sym, Value)> =
-            self.extra.iter().filter_map(|(k, v)| v.clone().into_option().map(|v| (k.clone(), v))).collect();
+        let extra: Vec<(Sym, Value)> = self
+            .extra
+            .iter()
+            .filter_map(|(k, v)| v.clone().into_option().map(|v| (k.clone(), v)))
+            .collect();
         if !extra.is_empty() {
             attr.extra = Some(Box::new(extra));
         }
@@ -165,7 +172,10 @@ fn merge_extra(target: &mut Attribute, key: &Sym, v: Member<Value>) {
 }
 
 fn merge_sub(target: &mut Attribute, s: &AttrPatch, deep: bool, now: Timestamp) -> Result<()> {
-    let pos = target.sub.iter().position(|a| a.name == s.name && a.dataset_id == s.dataset_id);
+    let pos = target
+        .sub
+        .iter()
+        .position(|a| a.name == s.name && a.dataset_id == s.dataset_id);
     match (pos, s.delete) {
         (Some(i), true) => {
             target.sub.remove(i);
@@ -218,7 +228,10 @@ impl EntityPatch {
     /// A complete new entity (create, replace, upsert in replace mode).
     pub fn to_entity(&self, now: Timestamp) -> Result<Entity> {
         if self.types.is_empty() {
-            return Err(NgsiError::bad_data(format!("entity {} has no type", self.id)).with_instance(&*self.id));
+            return Err(
+                NgsiError::bad_data(format!("entity {} has no type", self.id))
+                    .with_instance(&*self.id),
+            );
         }
         let mut e = Entity::new(self.id.clone(), self.types.clone(), now);
         e.scope = self.scope.clone().into_option();
@@ -251,20 +264,30 @@ mod tests {
 
     #[test]
     fn merge_keeps_absent_members_and_deep_merges_objects() {
-        let mut target = prop_patch(json!({"street": "A", "city": "Haikou", "country": "CN"})).to_attribute(1).unwrap();
+        let mut target = prop_patch(json!({"street": "A", "city": "Haikou", "country": "CN"}))
+            .to_attribute(1)
+            .unwrap();
         target.unit_code = Some(intern("CEL"));
         let mut patch = prop_patch(json!({"street": "B", "country": NGSI_LD_NULL}));
         patch.observed_at = Member::Set(5);
         patch.merge_into(&mut target, true, 9).unwrap();
-        assert_eq!(target.value.json(), &json!({"street": "B", "city": "Haikou"}));
+        assert_eq!(
+            target.value.json(),
+            &json!({"street": "B", "city": "Haikou"})
+        );
         assert_eq!(target.unit_code.as_deref(), Some("CEL"));
-        assert_eq!((target.observed_at, target.created_at, target.modified_at), (Some(5), 1, 9));
+        assert_eq!(
+            (target.observed_at, target.created_at, target.modified_at),
+            (Some(5), 1, 9)
+        );
     }
 
     #[test]
     fn shallow_merge_replaces_the_value() {
         let mut target = prop_patch(json!({"a": 1, "b": 2})).to_attribute(1).unwrap();
-        prop_patch(json!({"a": 3})).merge_into(&mut target, false, 2).unwrap();
+        prop_patch(json!({"a": 3}))
+            .merge_into(&mut target, false, 2)
+            .unwrap();
         assert_eq!(target.value.json(), &json!({"a": 3}));
     }
 

@@ -36,7 +36,10 @@ pub struct Projection {
 
 impl Projection {
     pub fn keeps(&self, name: &str) -> bool {
-        self.keep.as_ref().is_none_or(|k| k.iter().any(|n| &**n == name)) && !self.drop.iter().any(|n| &**n == name)
+        self.keep
+            .as_ref()
+            .is_none_or(|k| k.iter().any(|n| &**n == name))
+            && !self.drop.iter().any(|n| &**n == name)
     }
 }
 
@@ -66,7 +69,13 @@ impl Serialize for EntityView<'_> {
             m.serialize_entry("id", &*e.id)?;
         }
         if !o.projection.drop_type {
-            m.serialize_entry("type", &Types { types: &e.types, ctx: o.ctx })?;
+            m.serialize_entry(
+                "type",
+                &Types {
+                    types: &e.types,
+                    ctx: o.ctx,
+                },
+            )?;
         }
         if let Some(scope) = &e.scope {
             m.serialize_entry("scope", &ScopeView(scope))?;
@@ -76,7 +85,13 @@ impl Serialize for EntityView<'_> {
             let name = &e.attrs[i].name;
             let end = i + e.attrs[i..].iter().take_while(|a| &a.name == name).count();
             if o.projection.keeps(name) {
-                m.serialize_entry(&*o.ctx.compact(name), &Instances { attrs: &e.attrs[i..end], opts: o })?;
+                m.serialize_entry(
+                    &*o.ctx.compact(name),
+                    &Instances {
+                        attrs: &e.attrs[i..end],
+                        opts: o,
+                    },
+                )?;
             }
             i = end;
         }
@@ -130,7 +145,11 @@ impl Serialize for Instances<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let o = self.opts;
         if self.attrs.len() == 1 || o.format == Format::Simplified {
-            let a = self.attrs.iter().find(|a| a.dataset_id.is_none()).unwrap_or(&self.attrs[0]);
+            let a = self
+                .attrs
+                .iter()
+                .find(|a| a.dataset_id.is_none())
+                .unwrap_or(&self.attrs[0]);
             return AttrView { attr: a, opts: o }.serialize(s);
         }
         let mut seq = s.serialize_seq(Some(self.attrs.len()))?;
@@ -149,7 +168,10 @@ pub struct AttrView<'a> {
 
 impl AttrView<'_> {
     fn lang_value(&self) -> Option<(String, Value)> {
-        let (AttrValue::LanguageProperty(map), Some(lang)) = (&self.attr.value, self.opts.lang) else { return None };
+        let (AttrValue::LanguageProperty(map), Some(lang)) = (&self.attr.value, self.opts.lang)
+        else {
+            return None;
+        };
         let map = map.as_object()?;
         let pick = map.get(lang).map(|v| (lang.to_string(), v.clone()));
         pick.or_else(|| map.get("@none").map(|v| ("@none".to_string(), v.clone())))
@@ -158,14 +180,25 @@ impl AttrView<'_> {
 
     fn has_metadata(&self) -> bool {
         let a = self.attr;
-        a.observed_at.is_some() || a.unit_code.is_some() || a.dataset_id.is_some() || !a.sub.is_empty() || a.extra.is_some() || self.opts.sys_attrs
+        a.observed_at.is_some()
+            || a.unit_code.is_some()
+            || a.dataset_id.is_some()
+            || !a.sub.is_empty()
+            || a.extra.is_some()
+            || self.opts.sys_attrs
     }
 
     fn value_json(&self) -> Value {
         match &self.attr.value {
             AttrValue::VocabProperty(v) => compact_vocab(v, self.opts.ctx),
             AttrValue::ListRelationship(v) if self.opts.format == Format::Normalized => {
-                Value::Array(v.as_array().into_iter().flatten().map(|o| serde_json::json!({ "object": o })).collect())
+                Value::Array(
+                    v.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|o| serde_json::json!({ "object": o }))
+                        .collect(),
+                )
             }
             other => other.json().clone(),
         }
@@ -190,11 +223,20 @@ impl Serialize for AttrView<'_> {
                 None => self.value_json().serialize(s),
             };
         }
-        let kind = if lang.is_some() { AttrKind::Property } else { a.kind() };
+        let kind = if lang.is_some() {
+            AttrKind::Property
+        } else {
+            a.kind()
+        };
         let concise = o.format == Format::Concise;
         if concise && kind == AttrKind::Property && !self.has_metadata() {
-            let v = lang.as_ref().map_or_else(|| self.value_json(), |(_, v)| v.clone());
-            if !(v.is_object() || v.is_array() && v.as_array().is_some_and(|x| x.iter().any(Value::is_object))) && !looks_like_uri_null(&v) {
+            let v = lang
+                .as_ref()
+                .map_or_else(|| self.value_json(), |(_, v)| v.clone());
+            if !(v.is_object()
+                || v.is_array() && v.as_array().is_some_and(|x| x.iter().any(Value::is_object)))
+                && !looks_like_uri_null(&v)
+            {
                 return v.serialize(s);
             }
         }
@@ -229,7 +271,13 @@ impl Serialize for AttrView<'_> {
         while i < a.sub.len() {
             let name = &a.sub[i].name;
             let end = i + a.sub[i..].iter().take_while(|x| &x.name == name).count();
-            m.serialize_entry(&*o.ctx.compact(name), &Instances { attrs: &a.sub[i..end], opts: o })?;
+            m.serialize_entry(
+                &*o.ctx.compact(name),
+                &Instances {
+                    attrs: &a.sub[i..end],
+                    opts: o,
+                },
+            )?;
             i = end;
         }
         m.end()
@@ -238,7 +286,9 @@ impl Serialize for AttrView<'_> {
 
 /// A bare string value that would read back as a Relationship or null must stay wrapped.
 fn looks_like_uri_null(v: &Value) -> bool {
-    v.as_str().is_some_and(|s| s == crate::patch::NGSI_LD_NULL) || (is_geojson(v)) || v.as_str().is_some_and(|s| s.is_empty() && is_uri(s))
+    v.as_str().is_some_and(|s| s == crate::patch::NGSI_LD_NULL)
+        || (is_geojson(v))
+        || v.as_str().is_some_and(|s| s.is_empty() && is_uri(s))
 }
 
 /// Serializes an entity to JSON bytes.

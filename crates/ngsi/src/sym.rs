@@ -29,7 +29,9 @@ mod tests {
     #[test]
     fn interning_shares_one_allocation() {
         let a = intern("https://uri.etsi.org/ngsi-ld/default-context/level");
-        let b = intern(&String::from("https://uri.etsi.org/ngsi-ld/default-context/level"));
+        let b = intern(&String::from(
+            "https://uri.etsi.org/ngsi-ld/default-context/level",
+        ));
         assert!(Arc::ptr_eq(&a, &b));
     }
 }

@@ -16,7 +16,11 @@ pub fn parse(text: &str) -> Option<Timestamp> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc).timestamp_micros());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
             return Some(t.and_utc().timestamp_micros());
         }
@@ -35,7 +39,11 @@ pub fn format(ts: Timestamp) -> String {
     let Some(t) = DateTime::<Utc>::from_timestamp_micros(ts) else {
         return String::from("1970-01-01T00:00:00.000Z");
     };
-    let precision = if ts % 1000 == 0 { SecondsFormat::Millis } else { SecondsFormat::Micros };
+    let precision = if ts % 1000 == 0 {
+        SecondsFormat::Millis
+    } else {
+        SecondsFormat::Micros
+    };
     t.to_rfc3339_opts(precision, true)
 }
 
@@ -48,7 +56,10 @@ mod tests {
         let ts = parse("2026-09-14T00:30:00Z").unwrap();
         assert_eq!(format(ts), "2026-09-14T00:30:00.000Z");
         assert_eq!(parse("2026-09-14T08:30:00+08:00"), Some(ts));
-        assert_eq!(format(parse("2026-09-14T00:30:00.123456Z").unwrap()), "2026-09-14T00:30:00.123456Z");
+        assert_eq!(
+            format(parse("2026-09-14T00:30:00.123456Z").unwrap()),
+            "2026-09-14T00:30:00.123456Z"
+        );
     }
 
     #[test]

@@ -83,14 +83,18 @@ fn attr_out(a: &Attribute) -> AttrOut<'_> {
         c: a.created_at,
         m: a.modified_at,
         s: a.sub.iter().map(attr_out).collect(),
-        x: a.extra.iter().flat_map(|x| x.iter()).map(|(k, v)| (&**k, v)).collect(),
+        x: a.extra
+            .iter()
+            .flat_map(|x| x.iter())
+            .map(|(k, v)| (&**k, v))
+            .collect(),
     }
 }
 
 fn attr_in(a: AttrIn) -> Result<Attribute, NgsiError> {
-    let kind = *AttrKind::ALL
-        .get(a.k as usize)
-        .ok_or_else(|| NgsiError::internal(format!("stored attribute {} has unknown kind {}", a.n, a.k)))?;
+    let kind = *AttrKind::ALL.get(a.k as usize).ok_or_else(|| {
+        NgsiError::internal(format!("stored attribute {} has unknown kind {}", a.n, a.k))
+    })?;
     let extra: Vec<_> = a.x.into_iter().map(|(k, v)| (intern(&k), v)).collect();
     Ok(Attribute {
         name: intern(&a.n),
@@ -121,7 +125,8 @@ pub fn encode_entity(e: &Entity, buf: &mut Vec<u8>) {
 
 /// Reads an entity from its storage form.
 pub fn decode_entity(v: Value) -> Result<Entity, NgsiError> {
-    let e: EntityIn = serde_json::from_value(v).map_err(|err| NgsiError::internal(format!("corrupt stored entity: {err}")))?;
+    let e: EntityIn = serde_json::from_value(v)
+        .map_err(|err| NgsiError::internal(format!("corrupt stored entity: {err}")))?;
     Ok(Entity {
         id: e.i.into(),
         types: e.t.iter().map(|t| intern(t)).collect(),
@@ -141,11 +146,19 @@ mod tests {
     fn entity_round_trips() {
         let mut e = Entity::new("urn:ngsi-ld:T:1".into(), vec![intern("https://x/T")], 5);
         e.scope = Some(vec!["/Hainan/Haikou".into()]);
-        let mut a = Attribute::new(intern("https://x/level"), AttrValue::Property(json!(2.5)), 7);
+        let mut a = Attribute::new(
+            intern("https://x/level"),
+            AttrValue::Property(json!(2.5)),
+            7,
+        );
         a.observed_at = Some(9);
         a.unit_code = Some(intern("MTR"));
         a.dataset_id = Some(intern("urn:ds:1"));
-        a.sub.push(Attribute::new(intern("https://x/q"), AttrValue::Relationship(json!("urn:a")), 7));
+        a.sub.push(Attribute::new(
+            intern("https://x/q"),
+            AttrValue::Relationship(json!("urn:a")),
+            7,
+        ));
         a.extra = Some(Box::new(vec![(intern("valueType"), json!("xsd:double"))]));
         e.put_attr(a);
         let mut buf = Vec::new();

@@ -2,6 +2,8 @@
 //! group-committed write-ahead log and periodic snapshots in one data directory. Needs nothing
 //! installed. Recovery loads the newest snapshot and replays the log after it.
 
+mod feed;
+mod record;
 mod snapshot;
 mod tenant;
 mod wal;
@@ -15,12 +17,13 @@ use std::sync::mpsc;
 
 use ngsi::{Entity, NgsiError, Sym};
 use parking_lot::RwLock;
-use serde::Deserialize;
-use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::query::{EntityQuery, QueryPage};
-use crate::{AttributeInfo, BoxFut, Change, CommittedBatch, Op, OpResult, Store, TypeInfo, codec, nonexistent_tenant, ops};
+use crate::{
+    AttributeInfo, BoxFut, Change, CommittedBatch, Op, OpResult, Store, TypeInfo,
+    nonexistent_tenant, ops,
+};
 use tenant::Tenant;
 use wal::Wal;
 
@@ -37,7 +40,10 @@ pub struct EmbeddedConfig {
 
 impl Default for EmbeddedConfig {
     fn default() -> Self {
-        Self { segment_bytes: 64 << 20, snapshot_bytes: 256 << 20 }
+        Self {
+            segment_bytes: 64 << 20,
+            snapshot_bytes: 256 << 20,
+        }
     }
 }
 
@@ -53,6 +59,7 @@ struct Inner {
     changes: broadcast::Sender<CommittedBatch>,
     dir: PathBuf,
     snapshot_lock: parking_lot::Mutex<()>,
+    feeds: Arc<feed::FeedRegistry>,
     _dir_lock: File,
 }
 
@@ -69,11 +76,21 @@ fn io_error(what: &str, dir: &Path, e: std::io::Error) -> NgsiError {
 impl Embedded {
     /// Opens (or creates) the store in `dir`, recovering the acknowledged state.
     pub fn open(dir: &Path, config: EmbeddedConfig) -> Result<Self, NgsiError> {
-        std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create the data directory", dir, e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io_error("cannot create the data directory", dir, e))?;
         let dir_lock = lock_dir(dir)?;
         let started = std::time::Instant::now();
         let state = recover(dir)?;
-        tracing::info!(lsn = state.last_lsn, tenants = state.tenants.len(), ms = started.elapsed().as_millis() as u64, "store recovered");
+        tracing::info!(
+            lsn = state.last_lsn,
+            tenants = state.tenants.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "store recovered"
+        );
+        let feeds = Arc::new(
+            feed::FeedRegistry::load(dir)
+                .map_err(|e| io_error("cannot read feed checkpoints", dir, e))?,
+        );
         let (changes, _) = broadcast::channel(4096);
         let (snap_tx, snap_rx) = mpsc::sync_channel::<()>(1);
         let since = Arc::new(AtomicU64::new(0));
@@ -87,14 +104,21 @@ impl Embedded {
                 }
             })
         };
-        let wal = Wal::start(dir.to_path_buf(), state.last_lsn + 1, config.segment_bytes, changes.clone(), hook)
-            .map_err(|e| io_error("cannot open the write-ahead log", dir, e))?;
+        let wal = Wal::start(
+            dir.to_path_buf(),
+            state.last_lsn + 1,
+            config.segment_bytes,
+            changes.clone(),
+            hook,
+        )
+        .map_err(|e| io_error("cannot open the write-ahead log", dir, e))?;
         let inner = Arc::new(Inner {
             state: RwLock::new(state),
             wal,
             changes,
             dir: dir.to_path_buf(),
             snapshot_lock: parking_lot::Mutex::new(()),
+            feeds,
             _dir_lock: dir_lock,
         });
         spawn_snapshotter(Arc::downgrade(&inner), snap_rx);
@@ -113,16 +137,27 @@ impl Embedded {
 
     /// Number of entities in a tenant.
     pub fn len(&self, tenant: &str) -> u64 {
-        self.inner.state.read().tenants.get(tenant).map_or(0, Tenant::len)
+        self.inner
+            .state
+            .read()
+            .tenants
+            .get(tenant)
+            .map_or(0, Tenant::len)
     }
 
     pub fn is_empty(&self, tenant: &str) -> bool {
         self.len(tenant) == 0
     }
 
-    fn apply_locked(&self, tenant: &str, ops: Vec<Op>) -> Result<(Vec<OpResult>, Option<u64>), NgsiError> {
+    fn apply_locked(
+        &self,
+        tenant: &str,
+        ops: Vec<Op>,
+    ) -> Result<(Vec<OpResult>, Option<u64>), NgsiError> {
         if self.inner.wal.is_failed() {
-            return Err(NgsiError::internal("the write-ahead log failed earlier; writes are refused"));
+            return Err(NgsiError::internal(
+                "the write-ahead log failed earlier; writes are refused",
+            ));
         }
         let mut guard = self.inner.state.write();
         let state = &mut *guard;
@@ -152,15 +187,22 @@ impl Embedded {
         }
         state.last_lsn += 1;
         let lsn = state.last_lsn;
-        let payload = encode_record(tenant, &changes);
-        let batch = CommittedBatch { lsn, tenant: tenant.into(), changes: Arc::new(changes) };
+        let payload = record::encode(tenant, &changes);
+        let batch = CommittedBatch {
+            lsn,
+            tenant: tenant.into(),
+            changes: Arc::new(changes),
+        };
         self.inner.wal.append(lsn, &payload, batch);
         Ok((results, Some(lsn)))
     }
 
     fn read_tenant<T>(&self, tenant: &str, f: impl FnOnce(&Tenant) -> T) -> Result<T, NgsiError> {
         let state = self.inner.state.read();
-        let t = state.tenants.get(tenant).ok_or_else(|| nonexistent_tenant(tenant))?;
+        let t = state
+            .tenants
+            .get(tenant)
+            .ok_or_else(|| nonexistent_tenant(tenant))?;
         Ok(f(t))
     }
 }
@@ -169,7 +211,10 @@ fn lock_dir(dir: &Path) -> Result<File, NgsiError> {
     let path = dir.join("LOCK");
     let file = File::create(&path).map_err(|e| io_error("cannot create the lock file", dir, e))?;
     file.try_lock().map_err(|_| {
-        NgsiError::internal(format!("the data directory {} is in use by another twinisle process", dir.display()))
+        NgsiError::internal(format!(
+            "the data directory {} is in use by another twinisle process",
+            dir.display()
+        ))
     })?;
     Ok(file)
 }
@@ -182,47 +227,6 @@ fn apply_change(t: &mut Tenant, change: &Change) {
         }
         (None, None) => {}
     }
-}
-
-/// Log record: `{"t": tenant, "c": [{"p": entity} | {"d": id}, ...]}`.
-fn encode_record(tenant: &str, changes: &[Change]) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(256 * changes.len());
-    buf.extend_from_slice(b"{\"t\":");
-    let _ = serde_json::to_writer(&mut buf, tenant);
-    buf.extend_from_slice(b",\"c\":[");
-    for (i, c) in changes.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        match (&c.after, &c.before) {
-            (Some(e), _) => {
-                buf.extend_from_slice(b"{\"p\":");
-                codec::encode_entity(e, &mut buf);
-            }
-            (None, Some(e)) => {
-                buf.extend_from_slice(b"{\"d\":");
-                let _ = serde_json::to_writer(&mut buf, &*e.id);
-            }
-            (None, None) => buf.push(b'{'),
-        }
-        buf.push(b'}');
-    }
-    buf.extend_from_slice(b"]}");
-    buf
-}
-
-#[derive(Deserialize)]
-struct Record {
-    t: String,
-    c: Vec<RecordChange>,
-}
-
-#[derive(Deserialize)]
-struct RecordChange {
-    #[serde(default)]
-    p: Option<Value>,
-    #[serde(default)]
-    d: Option<String>,
 }
 
 fn recover(dir: &Path) -> Result<State, NgsiError> {
@@ -254,7 +258,8 @@ fn load_image(state: &mut State, image: snapshot::Image) {
 fn replay_log(dir: &Path, state: &mut State) -> Result<(), NgsiError> {
     let segments = wal::segments(dir).map_err(|e| io_error("cannot list log segments", dir, e))?;
     for (i, (_, path)) in segments.iter().enumerate() {
-        let (records, valid) = wal::read_segment(path).map_err(|e| io_error("cannot read the log", dir, e))?;
+        let (records, valid) =
+            wal::read_segment(path).map_err(|e| io_error("cannot read the log", dir, e))?;
         for (lsn, payload) in records {
             if lsn <= state.last_lsn {
                 continue;
@@ -262,7 +267,9 @@ fn replay_log(dir: &Path, state: &mut State) -> Result<(), NgsiError> {
             replay_record(state, &payload)?;
             state.last_lsn = lsn;
         }
-        let len = std::fs::metadata(path).map_err(|e| io_error("cannot stat the log", dir, e))?.len();
+        let len = std::fs::metadata(path)
+            .map_err(|e| io_error("cannot stat the log", dir, e))?
+            .len();
         if valid < len {
             if i + 1 < segments.len() {
                 return Err(NgsiError::internal(format!(
@@ -271,24 +278,23 @@ fn replay_log(dir: &Path, state: &mut State) -> Result<(), NgsiError> {
                 )));
             }
             tracing::warn!(segment = %path.display(), valid, len, "cutting a torn log tail (an unacknowledged write)");
-            let f = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| io_error("cannot open the log", dir, e))?;
-            f.set_len(valid).and_then(|_| f.sync_all()).map_err(|e| io_error("cannot truncate the log", dir, e))?;
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| io_error("cannot open the log", dir, e))?;
+            f.set_len(valid)
+                .and_then(|_| f.sync_all())
+                .map_err(|e| io_error("cannot truncate the log", dir, e))?;
         }
     }
     Ok(())
 }
 
 fn replay_record(state: &mut State, payload: &[u8]) -> Result<(), NgsiError> {
-    let rec: Record = serde_json::from_slice(payload).map_err(|e| NgsiError::internal(format!("corrupt log record: {e}")))?;
-    let t = state.tenants.entry(rec.t).or_default();
-    for c in rec.c {
-        match (c.p, c.d) {
-            (Some(p), _) => t.put(Arc::new(codec::decode_entity(p)?)),
-            (None, Some(id)) => {
-                t.remove(&id);
-            }
-            (None, None) => {}
-        }
+    let (tenant, changes) = record::decode(payload)?;
+    let t = state.tenants.entry(tenant).or_default();
+    for change in &changes {
+        apply_change(t, change);
     }
     Ok(())
 }
@@ -311,18 +317,37 @@ fn take_snapshot(inner: &Inner) -> Result<(), NgsiError> {
         let tenants = state
             .tenants
             .iter()
-            .map(|(name, t)| (name.clone(), t.next_row(), t.rows().map(|(r, e)| (r, e.clone())).collect()))
+            .map(|(name, t)| {
+                (
+                    name.clone(),
+                    t.next_row(),
+                    t.rows().map(|(r, e)| (r, e.clone())).collect(),
+                )
+            })
             .collect();
-        snapshot::Image { lsn: state.last_lsn, tenants }
+        snapshot::Image {
+            lsn: state.last_lsn,
+            tenants,
+        }
     };
     // The image may hold records still being fsynced; wait so a snapshot never gets ahead of the log.
     while inner.wal.durable_lsn() < image.lsn && !inner.wal.is_failed() {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     let started = std::time::Instant::now();
-    snapshot::write(&inner.dir, &image).map_err(|e| io_error("cannot write a snapshot", &inner.dir, e))?;
-    drop_covered_segments(&inner.dir, image.lsn).map_err(|e| io_error("cannot remove old log segments", &inner.dir, e))?;
-    tracing::info!(lsn = image.lsn, ms = started.elapsed().as_millis() as u64, "snapshot written");
+    snapshot::write(&inner.dir, &image)
+        .map_err(|e| io_error("cannot write a snapshot", &inner.dir, e))?;
+    let keep_after = inner
+        .feeds
+        .min_acked()
+        .map_or(image.lsn, |f| f.min(image.lsn));
+    drop_covered_segments(&inner.dir, keep_after)
+        .map_err(|e| io_error("cannot remove old log segments", &inner.dir, e))?;
+    tracing::info!(
+        lsn = image.lsn,
+        ms = started.elapsed().as_millis() as u64,
+        "snapshot written"
+    );
     Ok(())
 }
 
@@ -338,7 +363,11 @@ fn drop_covered_segments(dir: &Path, lsn: u64) -> std::io::Result<()> {
 }
 
 impl Store for Embedded {
-    fn apply<'a>(&'a self, tenant: &'a str, ops: Vec<Op>) -> BoxFut<'a, Result<Vec<OpResult>, NgsiError>> {
+    fn apply<'a>(
+        &'a self,
+        tenant: &'a str,
+        ops: Vec<Op>,
+    ) -> BoxFut<'a, Result<Vec<OpResult>, NgsiError>> {
         Box::pin(async move {
             let (results, lsn) = self.apply_locked(tenant, ops)?;
             if let Some(lsn) = lsn {
@@ -348,11 +377,19 @@ impl Store for Embedded {
         })
     }
 
-    fn get<'a>(&'a self, tenant: &'a str, id: &'a str) -> BoxFut<'a, Result<Option<Arc<Entity>>, NgsiError>> {
+    fn get<'a>(
+        &'a self,
+        tenant: &'a str,
+        id: &'a str,
+    ) -> BoxFut<'a, Result<Option<Arc<Entity>>, NgsiError>> {
         Box::pin(async move { self.read_tenant(tenant, |t| t.get(id).cloned()) })
     }
 
-    fn query<'a>(&'a self, tenant: &'a str, q: &'a EntityQuery) -> BoxFut<'a, Result<QueryPage, NgsiError>> {
+    fn query<'a>(
+        &'a self,
+        tenant: &'a str,
+        q: &'a EntityQuery,
+    ) -> BoxFut<'a, Result<QueryPage, NgsiError>> {
         Box::pin(async move { self.read_tenant(tenant, |t| t.query(q)) })
     }
 
@@ -360,7 +397,10 @@ impl Store for Embedded {
         Box::pin(async move { self.read_tenant(tenant, Tenant::types) })
     }
 
-    fn attributes<'a>(&'a self, tenant: &'a str) -> BoxFut<'a, Result<Vec<(Sym, AttributeInfo)>, NgsiError>> {
+    fn attributes<'a>(
+        &'a self,
+        tenant: &'a str,
+    ) -> BoxFut<'a, Result<Vec<(Sym, AttributeInfo)>, NgsiError>> {
         Box::pin(async move { self.read_tenant(tenant, Tenant::attributes) })
     }
 
@@ -376,5 +416,21 @@ impl Store for Embedded {
 
     fn subscribe(&self) -> broadcast::Receiver<CommittedBatch> {
         self.inner.changes.subscribe()
+    }
+
+    fn feed(&self, consumer: &str) -> Result<Box<dyn crate::Feed>, NgsiError> {
+        let rx = self.inner.changes.subscribe();
+        let f = feed::LogFeed::open(
+            consumer,
+            &self.inner.dir,
+            rx,
+            self.inner.wal.clone(),
+            self.inner.feeds.clone(),
+        )?;
+        Ok(Box::new(f))
+    }
+
+    fn durable_lsn(&self) -> u64 {
+        self.inner.wal.durable_lsn()
     }
 }

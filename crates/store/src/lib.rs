@@ -20,7 +20,7 @@ use std::sync::Arc;
 use ngsi::{Entity, NgsiError, Sym};
 
 pub use ops::{NotUpdated, Op, Outcome, UpsertMode};
-pub use query::{EntityQuery, EntityFilter, QueryPage};
+pub use query::{EntityFilter, EntityQuery, QueryPage};
 
 /// A boxed future, so the trait stays object safe.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -63,19 +63,34 @@ pub struct AttributeInfo {
 pub trait Store: Send + Sync + 'static {
     /// Applies each op in order (each atomically; a failed op changes nothing) and resolves once
     /// every successful op is durable. Creates the tenant on its first successful write.
-    fn apply<'a>(&'a self, tenant: &'a str, ops: Vec<Op>) -> BoxFut<'a, Result<Vec<OpResult>, NgsiError>>;
+    fn apply<'a>(
+        &'a self,
+        tenant: &'a str,
+        ops: Vec<Op>,
+    ) -> BoxFut<'a, Result<Vec<OpResult>, NgsiError>>;
 
     /// One entity by id.
-    fn get<'a>(&'a self, tenant: &'a str, id: &'a str) -> BoxFut<'a, Result<Option<Arc<Entity>>, NgsiError>>;
+    fn get<'a>(
+        &'a self,
+        tenant: &'a str,
+        id: &'a str,
+    ) -> BoxFut<'a, Result<Option<Arc<Entity>>, NgsiError>>;
 
     /// A page of entities in stable order.
-    fn query<'a>(&'a self, tenant: &'a str, q: &'a EntityQuery) -> BoxFut<'a, Result<QueryPage, NgsiError>>;
+    fn query<'a>(
+        &'a self,
+        tenant: &'a str,
+        q: &'a EntityQuery,
+    ) -> BoxFut<'a, Result<QueryPage, NgsiError>>;
 
     /// Entity types with their attribute statistics.
     fn types<'a>(&'a self, tenant: &'a str) -> BoxFut<'a, Result<Vec<(Sym, TypeInfo)>, NgsiError>>;
 
     /// Attributes with their statistics.
-    fn attributes<'a>(&'a self, tenant: &'a str) -> BoxFut<'a, Result<Vec<(Sym, AttributeInfo)>, NgsiError>>;
+    fn attributes<'a>(
+        &'a self,
+        tenant: &'a str,
+    ) -> BoxFut<'a, Result<Vec<(Sym, AttributeInfo)>, NgsiError>>;
 
     /// Whether the tenant exists (has ever been written to).
     fn tenant_exists(&self, tenant: &str) -> bool;
@@ -83,11 +98,36 @@ pub trait Store: Send + Sync + 'static {
     /// Known tenants.
     fn tenants(&self) -> Vec<String>;
 
-    /// The stream of committed batches, in commit order.
+    /// The stream of committed batches, in commit order, as they happen (may lag and drop:
+    /// for live views only; consumers that must see everything use [`Store::feed`]).
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<CommittedBatch>;
+
+    /// A durable feed of every committed batch for the named consumer, resuming after the
+    /// last lsn it acknowledged (at-least-once: batches after the last `ack` are seen again
+    /// after a restart).
+    fn feed(&self, consumer: &str) -> Result<Box<dyn Feed>, NgsiError>;
+
+    /// The lsn of the last durable commit.
+    fn durable_lsn(&self) -> u64;
+}
+
+/// A consumer's durable position in the change stream.
+pub trait Feed: Send {
+    /// The next committed batch (lsn order, none skipped).
+    fn next(&mut self) -> BoxFut<'_, Result<CommittedBatch, NgsiError>>;
+
+    /// Records that every batch up to `lsn` is processed; the log before it may be dropped.
+    fn ack(&mut self, lsn: u64) -> Result<(), NgsiError>;
+
+    /// The lsn of the last batch returned by `next`.
+    fn position(&self) -> u64;
 }
 
 /// Errors for an unknown tenant on read (clause 5.5.10).
 pub fn nonexistent_tenant(tenant: &str) -> NgsiError {
-    NgsiError::new(ngsi::ErrorKind::NonexistentTenant, format!("tenant {tenant:?} does not exist")).with_instance(tenant)
+    NgsiError::new(
+        ngsi::ErrorKind::NonexistentTenant,
+        format!("tenant {tenant:?} does not exist"),
+    )
+    .with_instance(tenant)
 }

@@ -24,7 +24,10 @@ pub enum Op {
     /// Batch upsert (5.6.8): create, or replace/update.
     Upsert(EntityPatch, UpsertMode),
     /// Append Attributes (5.6.3); batch update (5.6.9) uses it too.
-    Append { entity: EntityPatch, overwrite: bool },
+    Append {
+        entity: EntityPatch,
+        overwrite: bool,
+    },
     /// Update Attributes (5.6.2): replace matching instances, append the others, nulls delete.
     Update(EntityPatch),
     /// Partial Attribute Update (5.6.4) of one attribute instance.
@@ -36,7 +39,12 @@ pub enum Op {
     /// Replace Entity (5.6.18).
     Replace(EntityPatch),
     /// Delete Attribute (5.6.5): one instance, or every instance with `delete_all`.
-    DeleteAttr { id: Arc<str>, name: Sym, dataset_id: Option<Sym>, delete_all: bool },
+    DeleteAttr {
+        id: Arc<str>,
+        name: Sym,
+        dataset_id: Option<Sym>,
+        delete_all: bool,
+    },
     /// Delete Entity (5.6.6).
     Delete { id: Arc<str> },
 }
@@ -64,41 +72,68 @@ pub struct NotUpdated {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Created,
-    Updated { updated: Vec<Sym>, not_updated: Vec<NotUpdated> },
+    Updated {
+        updated: Vec<Sym>,
+        not_updated: Vec<NotUpdated>,
+    },
     Deleted,
 }
 
 /// Applies `op` to `current` (the entity with the op's id, if any) at time `now`.
 /// Returns the outcome and the change to commit (None when nothing changed).
-pub fn execute(op: &Op, current: Option<&Arc<Entity>>, now: Timestamp) -> Result<(Outcome, Option<Change>), NgsiError> {
+pub fn execute(
+    op: &Op,
+    current: Option<&Arc<Entity>>,
+    now: Timestamp,
+) -> Result<(Outcome, Option<Change>), NgsiError> {
     let id = op.entity_id();
     match (op, current) {
         (Op::Create(p), None) | (Op::Upsert(p, _), None) => created(p.to_entity(now)?),
-        (Op::Create(_), Some(_)) => {
-            Err(NgsiError::new(ngsi::ErrorKind::AlreadyExists, format!("entity {id} already exists")).with_instance(&**id))
-        }
+        (Op::Create(_), Some(_)) => Err(NgsiError::new(
+            ngsi::ErrorKind::AlreadyExists,
+            format!("entity {id} already exists"),
+        )
+        .with_instance(&**id)),
         (_, None) => Err(NgsiError::entity_not_found(id)),
         (Op::Upsert(p, UpsertMode::Replace), Some(cur)) | (Op::Replace(p), Some(cur)) => {
             let mut e = p.to_entity(now)?;
             e.created_at = cur.created_at;
             updated(cur, e, names(&p.attrs), Vec::new())
         }
-        (Op::Upsert(p, UpsertMode::Update), Some(cur)) | (Op::Update(p), Some(cur)) => update_attrs(cur, p, now),
+        (Op::Upsert(p, UpsertMode::Update), Some(cur)) | (Op::Update(p), Some(cur)) => {
+            update_attrs(cur, p, now)
+        }
         (Op::Append { entity, overwrite }, Some(cur)) => append_attrs(cur, entity, *overwrite, now),
         (Op::Merge(p), Some(cur)) => merge_entity(cur, p, now),
         (Op::PatchAttr { attr, .. }, Some(cur)) => patch_attr(cur, attr, now),
         (Op::ReplaceAttr { attr, .. }, Some(cur)) => replace_attr(cur, attr, now),
-        (Op::DeleteAttr { name, dataset_id, delete_all, .. }, Some(cur)) => {
-            delete_attr(cur, name, dataset_id.as_deref(), *delete_all, now)
-        }
-        (Op::Delete { .. }, Some(cur)) => {
-            Ok((Outcome::Deleted, Some(Change { before: Some(cur.clone()), after: None })))
-        }
+        (
+            Op::DeleteAttr {
+                name,
+                dataset_id,
+                delete_all,
+                ..
+            },
+            Some(cur),
+        ) => delete_attr(cur, name, dataset_id.as_deref(), *delete_all, now),
+        (Op::Delete { .. }, Some(cur)) => Ok((
+            Outcome::Deleted,
+            Some(Change {
+                before: Some(cur.clone()),
+                after: None,
+            }),
+        )),
     }
 }
 
 fn created(e: Entity) -> Result<(Outcome, Option<Change>), NgsiError> {
-    Ok((Outcome::Created, Some(Change { before: None, after: Some(Arc::new(e)) })))
+    Ok((
+        Outcome::Created,
+        Some(Change {
+            before: None,
+            after: Some(Arc::new(e)),
+        }),
+    ))
 }
 
 fn updated(
@@ -107,11 +142,20 @@ fn updated(
     updated: Vec<Sym>,
     not_updated: Vec<NotUpdated>,
 ) -> Result<(Outcome, Option<Change>), NgsiError> {
-    let outcome = Outcome::Updated { updated, not_updated };
+    let outcome = Outcome::Updated {
+        updated,
+        not_updated,
+    };
     if next == **cur {
         return Ok((outcome, None));
     }
-    Ok((outcome, Some(Change { before: Some(cur.clone()), after: Some(Arc::new(next)) })))
+    Ok((
+        outcome,
+        Some(Change {
+            before: Some(cur.clone()),
+            after: Some(Arc::new(next)),
+        }),
+    ))
 }
 
 fn names(attrs: &[AttrPatch]) -> Vec<Sym> {
@@ -134,7 +178,11 @@ fn touched(mut e: Entity, now: Timestamp) -> Entity {
     e
 }
 
-fn update_attrs(cur: &Arc<Entity>, p: &EntityPatch, now: Timestamp) -> Result<(Outcome, Option<Change>), NgsiError> {
+fn update_attrs(
+    cur: &Arc<Entity>,
+    p: &EntityPatch,
+    now: Timestamp,
+) -> Result<(Outcome, Option<Change>), NgsiError> {
     let mut e = (**cur).clone();
     add_types(&mut e, &p.types);
     if let Member::Set(scope) = &p.scope
@@ -162,7 +210,10 @@ fn update_attrs(cur: &Arc<Entity>, p: &EntityPatch, now: Timestamp) -> Result<(O
             }
         }
     }
-    let done = names(&p.attrs).into_iter().filter(|n| !not_updated.iter().any(|nu| &nu.name == n)).collect();
+    let done = names(&p.attrs)
+        .into_iter()
+        .filter(|n| !not_updated.iter().any(|nu| &nu.name == n))
+        .collect();
     updated(cur, touched(e, now), done, not_updated)
 }
 
@@ -212,7 +263,11 @@ fn append_scope(e: &mut Entity, scope: &Member<Vec<String>>, overwrite: bool) {
     }
 }
 
-fn merge_entity(cur: &Arc<Entity>, p: &EntityPatch, now: Timestamp) -> Result<(Outcome, Option<Change>), NgsiError> {
+fn merge_entity(
+    cur: &Arc<Entity>,
+    p: &EntityPatch,
+    now: Timestamp,
+) -> Result<(Outcome, Option<Change>), NgsiError> {
     let mut e = (**cur).clone();
     add_types(&mut e, &p.types);
     p.scope.clone().apply_to(&mut e.scope);
@@ -222,7 +277,11 @@ fn merge_entity(cur: &Arc<Entity>, p: &EntityPatch, now: Timestamp) -> Result<(O
             e.remove_attr(&a.name, ds);
             continue;
         }
-        match e.attrs.iter_mut().find(|x| x.name == a.name && x.has_dataset(ds)) {
+        match e
+            .attrs
+            .iter_mut()
+            .find(|x| x.name == a.name && x.has_dataset(ds))
+        {
             Some(target) => a.merge_into(target, true, now)?,
             None => {
                 e.put_attr(a.to_attribute(now)?);
@@ -233,15 +292,22 @@ fn merge_entity(cur: &Arc<Entity>, p: &EntityPatch, now: Timestamp) -> Result<(O
 }
 
 fn attr_not_found(id: &str, a: &Sym, ds: Option<&str>) -> NgsiError {
-    let which = ds.map(|d| format!(" with datasetId {d}")).unwrap_or_default();
+    let which = ds
+        .map(|d| format!(" with datasetId {d}"))
+        .unwrap_or_default();
     NgsiError::not_found(format!("entity {id} has no attribute {a}{which}")).with_instance(&**a)
 }
 
-fn patch_attr(cur: &Arc<Entity>, a: &AttrPatch, now: Timestamp) -> Result<(Outcome, Option<Change>), NgsiError> {
+fn patch_attr(
+    cur: &Arc<Entity>,
+    a: &AttrPatch,
+    now: Timestamp,
+) -> Result<(Outcome, Option<Change>), NgsiError> {
     let ds = a.dataset_id.as_deref();
     let mut e = (**cur).clone();
     if a.delete {
-        e.remove_attr(&a.name, ds).ok_or_else(|| attr_not_found(&cur.id, &a.name, ds))?;
+        e.remove_attr(&a.name, ds)
+            .ok_or_else(|| attr_not_found(&cur.id, &a.name, ds))?;
     } else {
         let target = e
             .attrs
@@ -253,9 +319,15 @@ fn patch_attr(cur: &Arc<Entity>, a: &AttrPatch, now: Timestamp) -> Result<(Outco
     updated(cur, touched(e, now), vec![a.name.clone()], Vec::new())
 }
 
-fn replace_attr(cur: &Arc<Entity>, a: &AttrPatch, now: Timestamp) -> Result<(Outcome, Option<Change>), NgsiError> {
+fn replace_attr(
+    cur: &Arc<Entity>,
+    a: &AttrPatch,
+    now: Timestamp,
+) -> Result<(Outcome, Option<Change>), NgsiError> {
     let ds = a.dataset_id.as_deref();
-    let old = cur.attr(&a.name, ds).ok_or_else(|| attr_not_found(&cur.id, &a.name, ds))?;
+    let old = cur
+        .attr(&a.name, ds)
+        .ok_or_else(|| attr_not_found(&cur.id, &a.name, ds))?;
     let attr = a.replace(old, now)?;
     let mut e = (**cur).clone();
     e.put_attr(attr);
@@ -270,7 +342,11 @@ fn delete_attr(
     now: Timestamp,
 ) -> Result<(Outcome, Option<Change>), NgsiError> {
     let mut e = (**cur).clone();
-    let removed = if delete_all { e.remove_all_instances(name).len() } else { e.remove_attr(name, ds).map_or(0, |_| 1) };
+    let removed = if delete_all {
+        e.remove_all_instances(name).len()
+    } else {
+        e.remove_attr(name, ds).map_or(0, |_| 1)
+    };
     if removed == 0 {
         return Err(attr_not_found(&cur.id, name, ds));
     }
@@ -280,8 +356,8 @@ fn delete_attr(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ngsi::model::AttrKind;
     use ngsi::intern;
+    use ngsi::model::AttrKind;
     use serde_json::{Value, json};
 
     fn prop(name: &str, v: Value) -> AttrPatch {
@@ -292,7 +368,12 @@ mod tests {
     }
 
     fn entity(attrs: Vec<AttrPatch>) -> EntityPatch {
-        EntityPatch { id: "urn:ngsi-ld:T:1".into(), types: vec![intern("T")], scope: Member::Absent, attrs }
+        EntityPatch {
+            id: "urn:ngsi-ld:T:1".into(),
+            types: vec![intern("T")],
+            scope: Member::Absent,
+            attrs,
+        }
     }
 
     fn apply(op: Op, cur: Option<&Arc<Entity>>, now: i64) -> (Outcome, Option<Arc<Entity>>) {
@@ -302,14 +383,25 @@ mod tests {
 
     #[test]
     fn update_replaces_appends_and_deletes_keeping_created_at() {
-        let (_, e) = apply(Op::Create(entity(vec![prop("a", json!(1)), prop("b", json!(2))])), None, 10);
+        let (_, e) = apply(
+            Op::Create(entity(vec![prop("a", json!(1)), prop("b", json!(2))])),
+            None,
+            10,
+        );
         let e = e.unwrap();
         let mut gone = prop("b", json!(null));
         gone.delete = true;
-        let (_, e2) = apply(Op::Update(entity(vec![prop("a", json!(5)), prop("c", json!(3)), gone])), Some(&e), 20);
+        let (_, e2) = apply(
+            Op::Update(entity(vec![prop("a", json!(5)), prop("c", json!(3)), gone])),
+            Some(&e),
+            20,
+        );
         let e2 = e2.unwrap();
         let a = e2.attr("a", None).unwrap();
-        assert_eq!((a.value.json(), a.created_at, a.modified_at), (&json!(5), 10, 20));
+        assert_eq!(
+            (a.value.json(), a.created_at, a.modified_at),
+            (&json!(5), 10, 20)
+        );
         assert!(e2.attr("b", None).is_none());
         assert_eq!(e2.attr("c", None).unwrap().created_at, 20);
         assert_eq!((e2.created_at, e2.modified_at), (10, 20));
@@ -318,9 +410,18 @@ mod tests {
     #[test]
     fn append_without_overwrite_reports_not_updated() {
         let (_, e) = apply(Op::Create(entity(vec![prop("a", json!(1))])), None, 1);
-        let op = Op::Append { entity: entity(vec![prop("a", json!(2)), prop("b", json!(3))]), overwrite: false };
+        let op = Op::Append {
+            entity: entity(vec![prop("a", json!(2)), prop("b", json!(3))]),
+            overwrite: false,
+        };
         let (o, e2) = apply(op, e.as_ref(), 2);
-        let Outcome::Updated { updated, not_updated } = o else { panic!("{o:?}") };
+        let Outcome::Updated {
+            updated,
+            not_updated,
+        } = o
+        else {
+            panic!("{o:?}")
+        };
         assert_eq!(updated, vec![intern("b")]);
         assert_eq!(not_updated[0].name, intern("a"));
         assert_eq!(e2.unwrap().attr("a", None).unwrap().value.json(), &json!(1));
@@ -338,7 +439,12 @@ mod tests {
     #[test]
     fn delete_attr_needs_an_instance() {
         let (_, e) = apply(Op::Create(entity(vec![prop("a", json!(1))])), None, 1);
-        let del = |name: &str| Op::DeleteAttr { id: "urn:ngsi-ld:T:1".into(), name: intern(name), dataset_id: None, delete_all: false };
+        let del = |name: &str| Op::DeleteAttr {
+            id: "urn:ngsi-ld:T:1".into(),
+            name: intern(name),
+            dataset_id: None,
+            delete_all: false,
+        };
         assert!(execute(&del("zz"), e.as_ref(), 2).is_err());
         let (_, e2) = apply(del("a"), e.as_ref(), 2);
         assert!(!e2.unwrap().has_attr("a"));
@@ -347,7 +453,12 @@ mod tests {
     #[test]
     fn an_unchanged_replace_commits_nothing() {
         let (_, e) = apply(Op::Create(entity(vec![prop("a", json!(1))])), None, 1);
-        let (_, ch) = execute(&Op::Replace(entity(vec![prop("a", json!(1))])), e.as_ref(), 1).unwrap();
+        let (_, ch) = execute(
+            &Op::Replace(entity(vec![prop("a", json!(1))])),
+            e.as_ref(),
+            1,
+        )
+        .unwrap();
         assert!(ch.is_none());
     }
 }

@@ -36,8 +36,13 @@ pub(crate) fn list(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if let Some(n) = name.strip_prefix("snapshot-").and_then(|n| n.strip_suffix(".snap"))
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if let Some(n) = name
+            .strip_prefix("snapshot-")
+            .and_then(|n| n.strip_suffix(".snap"))
             && let Ok(lsn) = n.parse::<u64>()
         {
             out.push((lsn, path));
@@ -49,11 +54,22 @@ pub(crate) fn list(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
 
 /// Writes `image` durably and removes older snapshots.
 pub(crate) fn write(dir: &Path, image: &Image) -> io::Result<()> {
-    let header = Header { lsn: image.lsn, tenants: image.tenants.iter().map(|(n, next, _)| (n.clone(), *next)).collect() };
+    let header = Header {
+        lsn: image.lsn,
+        tenants: image
+            .tenants
+            .iter()
+            .map(|(n, next, _)| (n.clone(), *next))
+            .collect(),
+    };
     let tmp = dir.join(format!("snapshot-{:020}.tmp", image.lsn));
     let mut out = io::BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
     let (mut buf, mut payload) = (Vec::new(), Vec::new());
-    frame(&mut buf, 0, &serde_json::to_vec(&header).map_err(io::Error::other)?);
+    frame(
+        &mut buf,
+        0,
+        &serde_json::to_vec(&header).map_err(io::Error::other)?,
+    );
     for (ti, (_, _, rows)) in image.tenants.iter().enumerate() {
         for (row, e) in rows {
             payload.clear();
@@ -89,9 +105,12 @@ struct Row {
 
 /// Reads a snapshot, decoding entities on every core.
 pub(crate) fn read(path: &Path) -> Result<Image, NgsiError> {
-    let io_err = |e: io::Error| NgsiError::internal(format!("cannot read snapshot {}: {e}", path.display()));
+    let io_err =
+        |e: io::Error| NgsiError::internal(format!("cannot read snapshot {}: {e}", path.display()));
     let mut data = Vec::new();
-    File::open(path).and_then(|mut f| f.read_to_end(&mut data)).map_err(io_err)?;
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut data))
+        .map_err(io_err)?;
     let mut frames = Vec::new();
     let mut pos = 0;
     while let Some((_, payload, next)) = next_frame(&data, pos) {
@@ -99,26 +118,49 @@ pub(crate) fn read(path: &Path) -> Result<Image, NgsiError> {
         pos = next;
     }
     if pos != data.len() || frames.is_empty() {
-        return Err(NgsiError::internal(format!("snapshot {} is truncated or corrupt", path.display())));
+        return Err(NgsiError::internal(format!(
+            "snapshot {} is truncated or corrupt",
+            path.display()
+        )));
     }
-    let header: Header = serde_json::from_slice(frames[0])
-        .map_err(|e| NgsiError::internal(format!("bad snapshot header in {}: {e}", path.display())))?;
+    let header: Header = serde_json::from_slice(frames[0]).map_err(|e| {
+        NgsiError::internal(format!("bad snapshot header in {}: {e}", path.display()))
+    })?;
     let rows = decode_parallel(&frames[1..])?;
-    let mut tenants: Vec<(String, u32, Vec<(u32, Arc<Entity>)>)> =
-        header.tenants.into_iter().map(|(n, next)| (n, next, Vec::new())).collect();
+    let mut tenants: Vec<(String, u32, Vec<(u32, Arc<Entity>)>)> = header
+        .tenants
+        .into_iter()
+        .map(|(n, next)| (n, next, Vec::new()))
+        .collect();
     for (t, row, e) in rows {
-        let slot = tenants.get_mut(t).ok_or_else(|| NgsiError::internal("snapshot row names an unknown tenant"))?;
+        let slot = tenants
+            .get_mut(t)
+            .ok_or_else(|| NgsiError::internal("snapshot row names an unknown tenant"))?;
         slot.2.push((row, Arc::new(e)));
     }
-    Ok(Image { lsn: header.lsn, tenants })
+    Ok(Image {
+        lsn: header.lsn,
+        tenants,
+    })
 }
 
 fn decode_parallel(frames: &[&[u8]]) -> Result<Vec<(usize, u32, Entity)>, NgsiError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .max(1);
     let chunk = frames.len().div_ceil(threads).max(1);
     let parts: Vec<Result<Vec<_>, NgsiError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = frames.chunks(chunk).map(|c| s.spawn(move || decode_rows(c))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(NgsiError::internal("snapshot decoder panicked")))).collect()
+        let handles: Vec<_> = frames
+            .chunks(chunk)
+            .map(|c| s.spawn(move || decode_rows(c)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(NgsiError::internal("snapshot decoder panicked")))
+            })
+            .collect()
     });
     let mut out = Vec::with_capacity(frames.len());
     for p in parts {
@@ -131,7 +173,8 @@ fn decode_rows(frames: &[&[u8]]) -> Result<Vec<(usize, u32, Entity)>, NgsiError>
     frames
         .iter()
         .map(|f| {
-            let row: Row = serde_json::from_slice(f).map_err(|e| NgsiError::internal(format!("bad snapshot row: {e}")))?;
+            let row: Row = serde_json::from_slice(f)
+                .map_err(|e| NgsiError::internal(format!("bad snapshot row: {e}")))?;
             Ok((row.t, row.r, codec::decode_entity(row.e)?))
         })
         .collect()

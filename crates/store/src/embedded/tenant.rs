@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ngsi::model::{AttrKind, Entity};
 use ngsi::Sym;
+use ngsi::model::{AttrKind, Entity};
 use roaring::RoaringBitmap;
 use rstar::{AABB, RTree, RTreeObject};
 use serde_json::Value;
@@ -62,11 +62,21 @@ pub(crate) fn geometry_bbox(g: &Value) -> Option<[f64; 4]> {
             _ => {}
         }
     }
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     let mut seen = false;
     if let Some(gs) = g.get("geometries").and_then(Value::as_array) {
         gs.iter().filter_map(geometry_bbox).for_each(|x| {
-            b = [b[0].min(x[0]), b[1].min(x[1]), b[2].max(x[2]), b[3].max(x[3])];
+            b = [
+                b[0].min(x[0]),
+                b[1].min(x[1]),
+                b[2].max(x[2]),
+                b[3].max(x[3]),
+            ];
             seen = true;
         });
     } else {
@@ -91,7 +101,10 @@ impl Tenant {
 
     /// Entities with their rows, in row order (for snapshots).
     pub fn rows(&self) -> impl Iterator<Item = (u32, &Arc<Entity>)> {
-        self.rows.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
+        self.rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
     }
 
     /// Inserts or replaces an entity, keeping its row if it exists.
@@ -148,9 +161,14 @@ impl Tenant {
         for a in &e.attrs {
             self.by_attr.entry(a.name.clone()).or_default().insert(row);
             if let ngsi::AttrValue::GeoProperty(g) = &a.value {
-                let unchanged = old.and_then(|o| o.attr(&a.name, a.dataset_id.as_deref())).is_some_and(|o| &o.value == &a.value);
+                let unchanged = old
+                    .and_then(|o| o.attr(&a.name, a.dataset_id.as_deref()))
+                    .is_some_and(|o| &o.value == &a.value);
                 if !unchanged && let Some(bbox) = geometry_bbox(g) {
-                    self.geo.entry(a.name.clone()).or_default().insert(GeoItem { row, bbox });
+                    self.geo
+                        .entry(a.name.clone())
+                        .or_default()
+                        .insert(GeoItem { row, bbox });
                 }
             }
         }
@@ -178,8 +196,12 @@ impl Tenant {
         for a in &e.attrs {
             remove_row(&mut self.by_attr, &a.name, row);
             if let ngsi::AttrValue::GeoProperty(g) = &a.value {
-                let kept = next.and_then(|n| n.attr(&a.name, a.dataset_id.as_deref())).is_some_and(|n| n.value == a.value);
-                if !kept && let (Some(bbox), Some(tree)) = (geometry_bbox(g), self.geo.get_mut(&a.name)) {
+                let kept = next
+                    .and_then(|n| n.attr(&a.name, a.dataset_id.as_deref()))
+                    .is_some_and(|n| n.value == a.value);
+                if !kept
+                    && let (Some(bbox), Some(tree)) = (geometry_bbox(g), self.geo.get_mut(&a.name))
+                {
                     tree.remove(&GeoItem { row, bbox });
                 }
             }
@@ -194,7 +216,11 @@ impl Tenant {
             page.total = q.count.then_some(candidates.len() as usize);
             let start = candidates.select(q.offset as u32);
             if let Some(start) = start {
-                page.entities = candidates.range(start..).take(q.limit).filter_map(|r| self.row(r).cloned()).collect();
+                page.entities = candidates
+                    .range(start..)
+                    .take(q.limit)
+                    .filter_map(|r| self.row(r).cloned())
+                    .collect();
             }
             return page;
         };
@@ -222,7 +248,10 @@ impl Tenant {
 
     fn candidates(&self, q: &EntityQuery) -> RoaringBitmap {
         let mut set = match &q.ids {
-            Some(ids) => ids.iter().filter_map(|id| self.ids.get(id).copied()).collect(),
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| self.ids.get(id).copied())
+                .collect(),
             None => self.live.clone(),
         };
         if let Some(types) = &q.types {
@@ -236,7 +265,11 @@ impl Tenant {
             let hits: RoaringBitmap = self
                 .geo
                 .get(prop)
-                .map(|t| t.locate_in_envelope_intersecting(&aabb).map(|g| g.row).collect())
+                .map(|t| {
+                    t.locate_in_envelope_intersecting(&aabb)
+                        .map(|g| g.row)
+                        .collect()
+                })
                 .unwrap_or_default();
             set &= hits;
         }
@@ -249,10 +282,19 @@ impl Tenant {
             .iter()
             .filter(|(_, rows)| !rows.is_empty())
             .map(|(t, rows)| {
-                let mut attributes: Vec<(Sym, [u64; 8])> =
-                    self.type_attrs.get(t).map(|m| m.iter().map(|(a, c)| (a.clone(), *c)).collect()).unwrap_or_default();
+                let mut attributes: Vec<(Sym, [u64; 8])> = self
+                    .type_attrs
+                    .get(t)
+                    .map(|m| m.iter().map(|(a, c)| (a.clone(), *c)).collect())
+                    .unwrap_or_default();
                 attributes.sort_by(|a, b| a.0.cmp(&b.0));
-                (t.clone(), TypeInfo { entity_count: rows.len(), attributes })
+                (
+                    t.clone(),
+                    TypeInfo {
+                        entity_count: rows.len(),
+                        attributes,
+                    },
+                )
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -265,7 +307,10 @@ impl Tenant {
             .iter()
             .filter(|(_, rows)| !rows.is_empty())
             .map(|(a, rows)| {
-                let mut info = AttributeInfo { entity_count: rows.len(), ..Default::default() };
+                let mut info = AttributeInfo {
+                    entity_count: rows.len(),
+                    ..Default::default()
+                };
                 for (t, per_type) in &self.type_attrs {
                     if let Some(c) = per_type.get(a) {
                         info.types.push(t.clone());

@@ -29,8 +29,13 @@ pub(crate) fn segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if let Some(n) = name.strip_prefix("wal-").and_then(|n| n.strip_suffix(".log"))
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if let Some(n) = name
+            .strip_prefix("wal-")
+            .and_then(|n| n.strip_suffix(".log"))
             && let Ok(lsn) = n.parse()
         {
             out.push((lsn, path));
@@ -113,14 +118,29 @@ impl Wal {
     ) -> io::Result<Arc<Wal>> {
         let (durable, _) = watch::channel(next_lsn.saturating_sub(1));
         let wal = Arc::new(Wal {
-            pending: Mutex::new(Pending { buf: Vec::new(), batches: Vec::new(), last_lsn: 0, shutdown: false }),
+            pending: Mutex::new(Pending {
+                buf: Vec::new(),
+                batches: Vec::new(),
+                last_lsn: 0,
+                shutdown: false,
+            }),
             wake: Condvar::new(),
             durable,
             failed: AtomicBool::new(false),
         });
         let file = open_segment(&dir, next_lsn)?;
-        let writer = Writer { wal: wal.clone(), dir, file, size: 0, segment_bytes, published, on_bytes };
-        std::thread::Builder::new().name("twinisle-wal".into()).spawn(move || writer.run())?;
+        let writer = Writer {
+            wal: wal.clone(),
+            dir,
+            file,
+            size: 0,
+            segment_bytes,
+            published,
+            on_bytes,
+        };
+        std::thread::Builder::new()
+            .name("twinisle-wal".into())
+            .spawn(move || writer.run())?;
         Ok(wal)
     }
 
@@ -140,7 +160,9 @@ impl Wal {
         let failed = || self.failed.load(Ordering::Acquire);
         let res = rx.wait_for(|d| *d >= lsn || failed()).await;
         if res.is_err() || failed() {
-            return Err(ngsi::NgsiError::internal("the write-ahead log failed; the write was not made durable"));
+            return Err(ngsi::NgsiError::internal(
+                "the write-ahead log failed; the write was not made durable",
+            ));
         }
         Ok(())
     }
@@ -161,7 +183,10 @@ impl Wal {
 }
 
 fn open_segment(dir: &Path, first_lsn: u64) -> io::Result<File> {
-    let file = OpenOptions::new().create(true).append(true).open(segment_path(dir, first_lsn))?;
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(segment_path(dir, first_lsn))?;
     sync_dir(dir)?;
     Ok(file)
 }
