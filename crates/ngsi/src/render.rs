@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::context::CompiledContext;
 use crate::model::{AttrKind, AttrValue, Attribute, Entity};
-use crate::payload::{is_geojson, is_uri};
 use crate::sym::Sym;
 use crate::time;
 
@@ -233,10 +232,7 @@ impl Serialize for AttrView<'_> {
             let v = lang
                 .as_ref()
                 .map_or_else(|| self.value_json(), |(_, v)| v.clone());
-            if !(v.is_object()
-                || v.is_array() && v.as_array().is_some_and(|x| x.iter().any(Value::is_object)))
-                && !looks_like_uri_null(&v)
-            {
+            if !needs_wrapping(&v) {
                 return v.serialize(s);
             }
         }
@@ -284,11 +280,13 @@ impl Serialize for AttrView<'_> {
     }
 }
 
-/// A bare string value that would read back as a Relationship or null must stay wrapped.
-fn looks_like_uri_null(v: &Value) -> bool {
-    v.as_str().is_some_and(|s| s == crate::patch::NGSI_LD_NULL)
-        || (is_geojson(v))
-        || v.as_str().is_some_and(|s| s.is_empty() && is_uri(s))
+/// Whether a concise Property value must keep its `{"value": ...}` wrapper to read back as the
+/// same Property: objects and arrays of objects would parse as attributes, the NGSI-LD Null as
+/// a deletion.
+fn needs_wrapping(v: &Value) -> bool {
+    v.is_object()
+        || v.as_array().is_some_and(|a| a.iter().any(Value::is_object))
+        || v.as_str() == Some(crate::patch::NGSI_LD_NULL)
 }
 
 /// Serializes an entity to JSON bytes.

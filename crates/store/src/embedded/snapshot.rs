@@ -21,10 +21,13 @@ struct Header {
     tenants: Vec<(String, u32)>,
 }
 
-/// What a snapshot holds: per tenant its next row and its entities with their rows.
+/// One tenant in a snapshot: its name, next row, and entities with their rows.
+pub(crate) type TenantImage = (String, u32, Vec<(u32, Arc<Entity>)>);
+
+/// What a snapshot holds.
 pub(crate) struct Image {
     pub lsn: u64,
-    pub tenants: Vec<(String, u32, Vec<(u32, Arc<Entity>)>)>,
+    pub tenants: Vec<TenantImage>,
 }
 
 fn path_for(dir: &Path, lsn: u64) -> PathBuf {
@@ -48,7 +51,7 @@ pub(crate) fn list(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
             out.push((lsn, path));
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|x| std::cmp::Reverse(x.0));
     Ok(out)
 }
 
@@ -127,7 +130,7 @@ pub(crate) fn read(path: &Path) -> Result<Image, NgsiError> {
         NgsiError::internal(format!("bad snapshot header in {}: {e}", path.display()))
     })?;
     let rows = decode_parallel(&frames[1..])?;
-    let mut tenants: Vec<(String, u32, Vec<(u32, Arc<Entity>)>)> = header
+    let mut tenants: Vec<TenantImage> = header
         .tenants
         .into_iter()
         .map(|(n, next)| (n, next, Vec::new()))

@@ -163,7 +163,7 @@ impl Tenant {
             if let ngsi::AttrValue::GeoProperty(g) = &a.value {
                 let unchanged = old
                     .and_then(|o| o.attr(&a.name, a.dataset_id.as_deref()))
-                    .is_some_and(|o| &o.value == &a.value);
+                    .is_some_and(|o| o.value == a.value);
                 if !unchanged && let Some(bbox) = geometry_bbox(g) {
                     self.geo
                         .entry(a.name.clone())

@@ -57,7 +57,10 @@ pub(crate) fn frame(buf: &mut Vec<u8>, lsn: u64, payload: &[u8]) {
 }
 
 /// Reads the valid records of a segment; returns them and the byte length of the valid prefix.
-pub(crate) fn read_segment(path: &Path) -> io::Result<(Vec<(u64, Vec<u8>)>, u64)> {
+/// A log record: its lsn and payload.
+pub(crate) type Record = (u64, Vec<u8>);
+
+pub(crate) fn read_segment(path: &Path) -> io::Result<(Vec<Record>, u64)> {
     let mut data = Vec::new();
     File::open(path)?.read_to_end(&mut data)?;
     let (mut records, mut pos) = (Vec::new(), 0usize);
