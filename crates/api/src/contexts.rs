@@ -9,7 +9,7 @@ use ngsi::context::ContextKind;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{JsonBody, Params, negotiate};
+use crate::extract::{Params, RawJson, negotiate};
 
 fn json_response(status: StatusCode, v: &serde_json::Value) -> Response {
     let mut resp = (status, serde_json::to_vec(v).unwrap_or_default()).into_response();
@@ -33,7 +33,7 @@ pub async fn list(
         .map(|k| {
             ContextKind::parse(k).ok_or_else(|| {
                 NgsiError::bad_data(format!(
-                    "kind {k:?} is not hosted, cached or implicitlyCreated"
+                    "kind {k:?} is not Hosted, Cached or ImplicitlyCreated"
                 ))
             })
         })
@@ -48,10 +48,10 @@ pub async fn list(
 pub async fn add(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-    body: JsonBody,
+    RawJson(body): RawJson,
 ) -> ApiResult {
     Params::parse(q.as_deref(), &[])?;
-    let stored = state.contexts.add_hosted(body.body).await?;
+    let stored = state.contexts.add_hosted(body).await?;
     let mut resp = StatusCode::CREATED.into_response();
     if let Ok(v) = HeaderValue::from_str(&stored.url) {
         resp.headers_mut().insert(header::LOCATION, v);

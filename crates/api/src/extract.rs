@@ -272,6 +272,27 @@ where
     }
 }
 
+/// A JSON body read with the size cap and media-type check, but without NGSI-LD @context rules
+/// (for documents that are not entities, such as a @context to host).
+pub struct RawJson(pub Value);
+
+impl<S> FromRequest<S> for RawJson
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let (parts, body) = req.into_parts();
+        content_type(&parts.headers)?;
+        let bytes = read_body(body, state.limits.max_body_bytes, &parts.headers).await?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| NgsiError::invalid(format!("the request body is not valid JSON: {e}")))?;
+        Ok(RawJson(value))
+    }
+}
+
 fn has_context_member(body: &Value) -> bool {
     match body {
         Value::Object(o) => o.contains_key("@context"),

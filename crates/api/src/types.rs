@@ -60,6 +60,8 @@ pub async fn types(State(state): State<AppState>, RawQuery(q): RawQuery, ngsi: N
     let tenant = ngsi.tenant.clone();
     let list = stats(&state, &tenant, async |s| s.store.types(&tenant).await).await?;
     let c = |t: &Sym| ngsi.ctx.compact(t).into_owned();
+    let mut list = list;
+    list.sort_by_cached_key(|(t, _)| c(t));
     let body = if p.bool("details")? {
         Value::Array(list.iter().map(|(t, info)| json!({
             "id": t.to_string(), "type": "EntityType", "typeName": c(t),
@@ -110,8 +112,9 @@ pub async fn attributes(
 ) -> ApiResult {
     let p = Params::parse(q.as_deref(), &["details", "local", "limit", "offset"])?;
     let tenant = ngsi.tenant.clone();
-    let list = stats(&state, &tenant, async |s| s.store.attributes(&tenant).await).await?;
+    let mut list = stats(&state, &tenant, async |s| s.store.attributes(&tenant).await).await?;
     let c = |t: &Sym| ngsi.ctx.compact(t).into_owned();
+    list.sort_by_cached_key(|(a, _)| c(a));
     let body = if p.bool("details")? {
         Value::Array(
             list.iter()
