@@ -178,9 +178,16 @@ impl Attribute {
         self.value.kind()
     }
 
+    /// Whether the attribute has this (expanded) name. Names are interned, so the common case
+    /// is a pointer comparison rather than a compare of two long IRIs.
+    pub fn is_named(&self, name: &str) -> bool {
+        std::ptr::eq(self.name.as_ptr(), name.as_ptr()) && self.name.len() == name.len()
+            || *self.name == *name
+    }
+
     /// Sub-attribute by expanded name (default dataset).
     pub fn sub_attr(&self, name: &str) -> Option<&Attribute> {
-        self.sub.iter().find(|a| &*a.name == name)
+        self.sub.iter().find(|a| a.is_named(name))
     }
 
     /// Whether this instance has the given dataset id (`None` = the default instance).
@@ -225,24 +232,24 @@ impl Entity {
 
     /// All instances of an attribute (every dataset id).
     pub fn attr_instances<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Attribute> + 'a {
-        self.attrs.iter().filter(move |a| &*a.name == name)
+        self.attrs.iter().filter(move |a| a.is_named(name))
     }
 
     /// The instance of `name` with the given dataset id.
     pub fn attr(&self, name: &str, dataset_id: Option<&str>) -> Option<&Attribute> {
         self.attrs
             .iter()
-            .find(|a| &*a.name == name && a.has_dataset(dataset_id))
+            .find(|a| a.is_named(name) && a.has_dataset(dataset_id))
     }
 
     /// The default instance of `name`, or else its first instance.
     pub fn attr_any(&self, name: &str) -> Option<&Attribute> {
         self.attr(name, None)
-            .or_else(|| self.attrs.iter().find(|a| &*a.name == name))
+            .or_else(|| self.attrs.iter().find(|a| a.is_named(name)))
     }
 
     pub fn has_attr(&self, name: &str) -> bool {
-        self.attrs.iter().any(|a| &*a.name == name)
+        self.attrs.iter().any(|a| a.is_named(name))
     }
 
     pub fn has_type(&self, ty: &str) -> bool {
@@ -270,7 +277,7 @@ impl Entity {
         let i = self
             .attrs
             .iter()
-            .position(|a| &*a.name == name && a.has_dataset(dataset_id))?;
+            .position(|a| a.is_named(name) && a.has_dataset(dataset_id))?;
         Some(self.attrs.remove(i))
     }
 
@@ -278,7 +285,7 @@ impl Entity {
     pub fn remove_all_instances(&mut self, name: &str) -> Vec<Attribute> {
         let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.attrs)
             .into_iter()
-            .partition(|a| &*a.name == name);
+            .partition(|a| a.is_named(name));
         self.attrs = kept;
         gone
     }
