@@ -288,7 +288,8 @@ where
         let (parts, body) = req.into_parts();
         content_type(&parts.headers)?;
         let bytes = read_body(body, state.limits.max_body_bytes, &parts.headers).await?;
-        let value = serde_json::from_slice(&bytes).map_err(|e| NgsiError::invalid(format!("the request body is not valid JSON: {e}")))?;
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| NgsiError::invalid(format!("the request body is not valid JSON: {e}")))?;
         Ok(RawJson(value))
     }
 }

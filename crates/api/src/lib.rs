@@ -11,6 +11,8 @@ mod entities;
 pub mod error;
 pub mod extract;
 pub mod filters;
+pub mod metrics;
+pub mod openapi;
 pub mod respond;
 mod types;
 
@@ -86,7 +88,8 @@ pub fn router(state: AppState) -> Router {
 /// Adds what every twinisle app needs around its routes: ProblemDetails for unknown paths and
 /// for the framework's own rejections. Call once, on the fully merged router.
 pub fn finish(app: Router) -> Router {
-    app.fallback(unknown_path)
+    app.route_layer(axum::middleware::from_fn(metrics::track))
+        .fallback(unknown_path)
         .layer(axum::middleware::map_response(problems_everywhere))
 }
 

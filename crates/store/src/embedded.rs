@@ -187,6 +187,7 @@ impl Embedded {
         }
         state.last_lsn += 1;
         let lsn = state.last_lsn;
+        metrics::counter!(crate::metrics::ENTITY_CHANGES).increment(changes.len() as u64);
         let payload = record::encode(tenant, &changes);
         let batch = CommittedBatch {
             lsn,
@@ -348,6 +349,7 @@ fn take_snapshot(inner: &Inner) -> Result<(), NgsiError> {
         ms = started.elapsed().as_millis() as u64,
         "snapshot written"
     );
+    metrics::histogram!(crate::metrics::SNAPSHOT_SECONDS).record(started.elapsed().as_secs_f64());
     Ok(())
 }
 

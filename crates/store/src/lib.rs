@@ -10,6 +10,7 @@ pub mod codec;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod embedded;
+pub mod metrics;
 pub mod ops;
 mod query;
 

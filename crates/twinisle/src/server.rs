@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::http::header as http_header;
 use store::embedded::{Embedded, EmbeddedConfig};
 use tokio::net::TcpListener;
 
@@ -33,10 +34,61 @@ pub fn build(config: &Config) -> Result<Node, String> {
         contexts: Arc::new(contexts),
         limits: Arc::new(config.limits.clone()),
     };
+    let app = api::routes().with_state(state).merge(operations(openapi()));
     Ok(Node {
         store,
-        app: api::router(state),
+        app: api::finish(app),
     })
+}
+
+/// The OpenAPI document of every capability this binary serves.
+fn openapi() -> serde_json::Value {
+    api::openapi::document()
+}
+
+/// `/metrics` (Prometheus text format) and `/openapi.json`.
+fn operations(doc: serde_json::Value) -> axum::Router {
+    use axum::response::IntoResponse;
+    let prometheus = metrics_handle();
+    let doc = Arc::new(doc);
+    axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let body = prometheus.as_ref().map(|h| h.render()).unwrap_or_default();
+                async move {
+                    (
+                        [(http_header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                        body,
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json((*doc).clone()).into_response() }
+            }),
+        )
+}
+
+/// The process-wide Prometheus recorder (installed once; later calls reuse it).
+fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::warn!(%e, "metrics recorder not installed; /metrics will be empty");
+                    None
+                }
+            }
+        })
+        .clone()
 }
 
 fn init_logging(level: &str) {

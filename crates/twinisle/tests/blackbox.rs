@@ -238,3 +238,46 @@ fn a_taken_port_is_reported_with_the_flag_to_change() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--listen"), "{err}");
 }
+
+#[test]
+fn metrics_and_openapi_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), free_port());
+    let e = json!({"id": "urn:ngsi-ld:T:m", "type": "T"});
+    assert_eq!(
+        request(
+            "POST",
+            &format!("{}/ngsi-ld/v1/entities", server.base),
+            Some(&e)
+        )
+        .unwrap()
+        .0,
+        201
+    );
+    let text = raw_get(&format!("{}/metrics", server.base));
+    assert!(
+        text.contains("twinisle_http_requests_total")
+            && text.contains("route=\"/ngsi-ld/v1/entities\""),
+        "{text}"
+    );
+    assert!(text.contains("twinisle_wal_sync_seconds"), "{text}");
+    let (status, doc) = ureq_get(&format!("{}/openapi.json", server.base)).unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(doc["paths"]["/ngsi-ld/v1/entities"]["post"].is_object());
+}
+
+fn raw_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}

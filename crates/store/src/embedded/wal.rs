@@ -237,8 +237,13 @@ impl Writer {
     }
 
     fn write(&mut self, bytes: &[u8], last_lsn: u64) -> io::Result<()> {
+        let started = std::time::Instant::now();
         self.file.write_all(bytes)?;
         self.file.sync_data()?;
+        metrics::histogram!(crate::metrics::WAL_SYNC_SECONDS)
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!(crate::metrics::WAL_BYTES).increment(bytes.len() as u64);
+        metrics::counter!(crate::metrics::WAL_GROUP_COMMITS).increment(1);
         self.size += bytes.len() as u64;
         (self.on_bytes)(bytes.len() as u64);
         if self.size >= self.segment_bytes {

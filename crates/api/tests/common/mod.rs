@@ -37,34 +37,71 @@ impl Resp {
         assert_eq!(self.status.as_u16(), status, "{}", self.text);
         assert_eq!(self.body["type"], format!("{ERR}{kind}"), "{}", self.text);
         assert_eq!(self.body["status"], status);
-        assert!(self.body["title"].is_string() && self.body["detail"].is_string(), "{}", self.text);
-        assert!(self.header("content-type").unwrap_or("").starts_with("application/json"));
+        assert!(
+            self.body["title"].is_string() && self.body["detail"].is_string(),
+            "{}",
+            self.text
+        );
+        assert!(
+            self.header("content-type")
+                .unwrap_or("")
+                .starts_with("application/json")
+        );
     }
 }
 
 impl TestApp {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = store::embedded::Embedded::open(&dir.path().join("store"), Default::default()).unwrap();
-        let contexts = ngsi::context::ContextResolver::open(&dir.path().join("contexts"), "http://127.0.0.1:1026".into(), Default::default()).unwrap();
-        let limits = api::Limits { max_body_bytes: 64 * 1024, ..Default::default() };
-        let state = api::AppState { store: Arc::new(store), contexts: Arc::new(contexts), limits: Arc::new(limits) };
-        Self { app: api::router(state), _dir: dir }
+        let store =
+            store::embedded::Embedded::open(&dir.path().join("store"), Default::default()).unwrap();
+        let contexts = ngsi::context::ContextResolver::open(
+            &dir.path().join("contexts"),
+            "http://127.0.0.1:1026".into(),
+            Default::default(),
+        )
+        .unwrap();
+        let limits = api::Limits {
+            max_body_bytes: 64 * 1024,
+            ..Default::default()
+        };
+        let state = api::AppState {
+            store: Arc::new(store),
+            contexts: Arc::new(contexts),
+            limits: Arc::new(limits),
+        };
+        Self {
+            app: api::router(state),
+            _dir: dir,
+        }
     }
 
-    pub async fn send(&self, method: Method, uri: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Resp {
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Resp {
         let mut req = Request::builder().method(method).uri(uri);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let req = req.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
+        let req = req
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
         let resp = self.app.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp { status, headers, body, text }
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Resp {
@@ -77,13 +114,26 @@ impl TestApp {
 
     /// A JSON body with the default (core) context.
     pub async fn json(&self, method: Method, uri: &str, body: Value) -> Resp {
-        self.send(method, uri, &[("content-type", "application/json")], Some(serde_json::to_vec(&body).unwrap())).await
+        self.send(
+            method,
+            uri,
+            &[("content-type", "application/json")],
+            Some(serde_json::to_vec(&body).unwrap()),
+        )
+        .await
     }
 
-    pub async fn json_h(&self, method: Method, uri: &str, body: Value, headers: &[(&str, &str)]) -> Resp {
+    pub async fn json_h(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut h = vec![("content-type", "application/json")];
         h.extend_from_slice(headers);
-        self.send(method, uri, &h, Some(serde_json::to_vec(&body).unwrap())).await
+        self.send(method, uri, &h, Some(serde_json::to_vec(&body).unwrap()))
+            .await
     }
 
     pub async fn delete(&self, uri: &str) -> Resp {
