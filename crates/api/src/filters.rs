@@ -177,7 +177,9 @@ fn build(sel: &Selector<'_>, ctx: &CompiledContext) -> Result<EntityQuery, NgsiE
         eq.attrs_any = Some(names);
     }
     if let Some(q) = sel.q {
-        let resolved = query::q::parse_q(q)?.resolve(&expand)?;
+        let parsed = query::q::parse_q(q)?;
+        eq.ranges = numeric_ranges(&parsed, &expand);
+        let resolved = parsed.resolve(&expand)?;
         preds.push(Box::new(move |e: &Entity| resolved.matches(e)));
     }
     if let Some(s) = sel.scope_q {
@@ -196,6 +198,59 @@ fn build(sel: &Selector<'_>, ctx: &CompiledContext) -> Result<EntityQuery, NgsiE
         eq.filter = Some(filter);
     }
     Ok(eq)
+}
+
+/// Numeric ranges every match of `q` must satisfy: its top-level conjuncts of the form
+/// `attr <op> number` (or `attr==a..b`) on a plain attribute value. The store may use them to
+/// start from a value index; the full `q` still filters every candidate.
+fn numeric_ranges(q: &query::q::QExpr, expand: &dyn Fn(&str) -> Sym) -> Vec<store::NumRange> {
+    use query::BoolExpr;
+    use query::q::{AttrPath, CmpOp, Literal, QValue, Test};
+    use std::ops::Bound::{Excluded, Included, Unbounded};
+    let atoms: Vec<&query::q::QTerm> = match q {
+        BoolExpr::Atom(t) => vec![t],
+        BoolExpr::And(items) => items
+            .iter()
+            .filter_map(|i| {
+                if let BoolExpr::Atom(t) = i {
+                    Some(t)
+                } else {
+                    None
+                }
+            })
+            .collect(),
+        BoolExpr::Or(_) => Vec::new(),
+    };
+    atoms
+        .into_iter()
+        .filter_map(|t| {
+            let AttrPath::Value(path) = &t.path else {
+                return None;
+            };
+            let ([name], None) = (path.attrs.as_slice(), &path.trail) else {
+                return None;
+            };
+            let Test::Compare { op, value } = &t.test else {
+                return None;
+            };
+            let (lo, hi) = match (op, value) {
+                (CmpOp::Eq, QValue::One(Literal::Number(n))) => (Included(*n), Included(*n)),
+                (CmpOp::Eq, QValue::Range(Literal::Number(a), Literal::Number(b))) => {
+                    (Included(*a), Included(*b))
+                }
+                (CmpOp::Gt, QValue::One(Literal::Number(n))) => (Excluded(*n), Unbounded),
+                (CmpOp::Ge, QValue::One(Literal::Number(n))) => (Included(*n), Unbounded),
+                (CmpOp::Lt, QValue::One(Literal::Number(n))) => (Unbounded, Excluded(*n)),
+                (CmpOp::Le, QValue::One(Literal::Number(n))) => (Unbounded, Included(*n)),
+                _ => return None,
+            };
+            Some(store::NumRange {
+                attr: expand(name),
+                lo,
+                hi,
+            })
+        })
+        .collect()
 }
 
 /// Runs a query; the default tenant exists even before its first write.

@@ -6,6 +6,7 @@ mod feed;
 mod record;
 mod snapshot;
 mod tenant;
+mod value_index;
 mod wal;
 
 use std::collections::HashMap;
@@ -196,6 +197,28 @@ impl Embedded {
         };
         self.inner.wal.append(lsn, &payload, batch);
         Ok((results, Some(lsn)))
+    }
+
+    /// Builds value indexes that queries keep asking for, off the request path. The build holds
+    /// the write lock for one scan of the tenant.
+    fn build_indexes_later(&self, tenant: &str, attrs: Vec<Sym>) {
+        let (store, tenant) = (self.clone(), tenant.to_string());
+        let build = move || {
+            let mut state = store.inner.state.write();
+            if let Some(t) = state.tenants.get_mut(&tenant) {
+                for a in &attrs {
+                    let started = std::time::Instant::now();
+                    t.build_value_index(a);
+                    tracing::info!(attribute = %a, ms = started.elapsed().as_millis() as u64, "value index built");
+                }
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn_blocking(build);
+            }
+            Err(_) => build(),
+        }
     }
 
     fn read_tenant<T>(&self, tenant: &str, f: impl FnOnce(&Tenant) -> T) -> Result<T, NgsiError> {
@@ -392,7 +415,13 @@ impl Store for Embedded {
         tenant: &'a str,
         q: &'a EntityQuery,
     ) -> BoxFut<'a, Result<QueryPage, NgsiError>> {
-        Box::pin(async move { self.read_tenant(tenant, |t| t.query(q)) })
+        Box::pin(async move {
+            let (page, wanted) = self.read_tenant(tenant, |t| (t.query(q), t.wanted_indexes()))?;
+            if !wanted.is_empty() {
+                self.build_indexes_later(tenant, wanted);
+            }
+            Ok(page)
+        })
     }
 
     fn types<'a>(&'a self, tenant: &'a str) -> BoxFut<'a, Result<Vec<(Sym, TypeInfo)>, NgsiError>> {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use ngsi::{Entity, NgsiError, Sym};
 
 pub use ops::{NotUpdated, Op, Outcome, UpsertMode};
-pub use query::{EntityFilter, EntityQuery, QueryPage};
+pub use query::{EntityFilter, EntityQuery, NumRange, QueryPage};
 
 /// A boxed future, so the trait stays object safe.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

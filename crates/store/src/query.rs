@@ -2,6 +2,7 @@
 //! store evaluates per candidate (the `q`, geo, type-expression and scope predicates compiled by
 //! the `query` crate), and the page wanted.
 
+use std::ops::Bound;
 use std::sync::Arc;
 
 use ngsi::{Entity, Sym};
@@ -21,6 +22,9 @@ pub struct EntityQuery {
     /// Only entities whose GeoProperty (expanded name) may intersect this envelope
     /// (min lon, min lat, max lon, max lat).
     pub envelope: Option<(Sym, [f64; 4])>,
+    /// Only entities with a numeric value of an attribute in a range (every match of the
+    /// filter must satisfy these: they are planning hints implied by `q`).
+    pub ranges: Vec<NumRange>,
     /// The rest of the predicate, evaluated on each candidate.
     pub filter: Option<EntityFilter>,
     pub offset: usize,
@@ -36,12 +40,22 @@ impl std::fmt::Debug for EntityQuery {
             .field("types", &self.types)
             .field("attrs_any", &self.attrs_any)
             .field("envelope", &self.envelope)
+            .field("ranges", &self.ranges)
             .field("filter", &self.filter.is_some())
             .field("offset", &self.offset)
             .field("limit", &self.limit)
             .field("count", &self.count)
             .finish()
     }
+}
+
+/// A numeric range over an attribute's values (any instance, any array element).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumRange {
+    /// Expanded attribute name.
+    pub attr: Sym,
+    pub lo: Bound<f64>,
+    pub hi: Bound<f64>,
 }
 
 /// A page of results in the store's stable order (creation order).

@@ -169,3 +169,58 @@ async fn a_feed_resumes_after_its_last_ack_across_restarts_and_lagging() {
         seen += 1;
     }
 }
+
+#[tokio::test]
+async fn value_indexes_built_on_demand_agree_with_the_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path(), EmbeddedConfig::default()).unwrap();
+    let ops = (0..300)
+        .map(|i| Op::Create(patch(&format!("urn:v:{i}"), i % 50)))
+        .collect();
+    store.apply("", ops).await.unwrap();
+    let n = intern("n");
+    let query = |lo: i64, hi: i64| {
+        let filter: store::EntityFilter = Arc::new(move |e: &ngsi::Entity| {
+            e.attr("n", None)
+                .and_then(|a| a.value.json().as_i64())
+                .is_some_and(|v| v > lo && v <= hi)
+        });
+        store::EntityQuery {
+            ranges: vec![store::NumRange {
+                attr: n.clone(),
+                lo: std::ops::Bound::Excluded(lo as f64),
+                hi: std::ops::Bound::Included(hi as f64),
+            }],
+            filter: Some(filter),
+            limit: 1000,
+            count: true,
+            ..Default::default()
+        }
+    };
+    let mut before = Vec::new();
+    for _ in 0..6 {
+        let page = store.query("", &query(10, 20)).await.unwrap();
+        before.push(page.total);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(before.iter().all(|t| *t == Some(60)), "{before:?}");
+    // Writes keep the (now built) index current.
+    store
+        .apply(
+            "",
+            vec![
+                Op::Update(patch("urn:v:0", 15)),
+                Op::Update(patch("urn:v:11", 99)),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.query("", &query(10, 20)).await.unwrap().total,
+        Some(60)
+    );
+    assert_eq!(
+        store.query("", &query(90, 100)).await.unwrap().total,
+        Some(1)
+    );
+}

@@ -11,6 +11,7 @@ use roaring::RoaringBitmap;
 use rstar::{AABB, RTree, RTreeObject};
 use serde_json::Value;
 
+use super::value_index::ValueIndexes;
 use crate::query::{EntityQuery, QueryPage};
 use crate::{AttributeInfo, TypeInfo};
 
@@ -39,6 +40,7 @@ pub(crate) struct Tenant {
     /// type -> attribute -> instance counts per kind.
     type_attrs: HashMap<Sym, HashMap<Sym, [u64; 8]>>,
     geo: HashMap<Sym, RTree<GeoItem>>,
+    values: ValueIndexes,
 }
 
 fn kind_index(k: AttrKind) -> usize {
@@ -151,6 +153,7 @@ impl Tenant {
 
     fn index(&mut self, row: u32, e: &Entity, old: Option<&Entity>) {
         self.live.insert(row);
+        self.values.update(row, e, true);
         for t in &e.types {
             self.by_type.entry(t.clone()).or_default().insert(row);
             let per_type = self.type_attrs.entry(t.clone()).or_default();
@@ -177,6 +180,7 @@ impl Tenant {
     /// Removes `e`'s index entries; geometry entries that `next` keeps unchanged stay.
     fn unindex(&mut self, row: u32, e: &Entity, next: Option<&Entity>) {
         self.live.remove(row);
+        self.values.update(row, e, false);
         for t in &e.types {
             remove_row(&mut self.by_type, t, row);
             if let Some(per_type) = self.type_attrs.get_mut(t) {
@@ -260,6 +264,11 @@ impl Tenant {
         if let Some(attrs) = &q.attrs_any {
             set &= union(attrs.iter().filter_map(|a| self.by_attr.get(a)));
         }
+        for range in &q.ranges {
+            if let Some(rows) = self.values.rows(range) {
+                set &= rows;
+            }
+        }
         if let Some((prop, env)) = &q.envelope {
             let aabb = AABB::from_corners([env[0], env[1]], [env[2], env[3]]);
             let hits: RoaringBitmap = self
@@ -274,6 +283,24 @@ impl Tenant {
             set &= hits;
         }
         set
+    }
+
+    /// Attributes whose queries asked for a value index that does not exist yet.
+    pub fn wanted_indexes(&self) -> Vec<Sym> {
+        self.values.wanted()
+    }
+
+    /// Builds the value index of `attr` (a scan, once; then kept up to date on every write).
+    pub fn build_value_index(&mut self, attr: &Sym) {
+        if self.values.is_indexed(attr) {
+            return;
+        }
+        let rows = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_deref().map(|e| (i as u32, e)));
+        self.values.build(attr, rows);
     }
 
     pub fn types(&self) -> Vec<(Sym, TypeInfo)> {
