@@ -34,7 +34,7 @@ pub fn build(config: &Config) -> Result<Node, String> {
         contexts: Arc::new(contexts),
         limits: Arc::new(config.limits.clone()),
     };
-    let app = api::routes().with_state(state).merge(operations(openapi()));
+    let app = api::routes().with_state(state).merge(operations(openapi())).merge(dashboard::routes());
     Ok(Node {
         store,
         app: api::finish(app),
