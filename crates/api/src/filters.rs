@@ -167,7 +167,11 @@ fn build(sel: &Selector<'_>, ctx: &CompiledContext) -> Result<EntityQuery, NgsiE
     if let Some(types) = sel.types {
         let expr = query::types::parse_type_expr(types)?.resolve(&expand);
         eq.types = expr.candidate_types();
-        preds.push(Box::new(move |e: &Entity| expr.matches(e)));
+        // A plain list of alternatives is answered exactly by the type index; only AND
+        // expressions need the per-entity check (which would also force a scan to skip `offset`).
+        if !is_type_union(&expr) {
+            preds.push(Box::new(move |e: &Entity| expr.matches(e)));
+        }
     }
     if let Some(attrs) = &sel.attrs {
         let names: Vec<Sym> = attrs
@@ -198,6 +202,17 @@ fn build(sel: &Selector<'_>, ctx: &CompiledContext) -> Result<EntityQuery, NgsiE
         eq.filter = Some(filter);
     }
     Ok(eq)
+}
+
+/// Whether a type selection is one type or an OR of types (so the type index answers it exactly).
+fn is_type_union(t: &query::types::ResolvedTypes) -> bool {
+    use query::BoolExpr;
+    match t {
+        query::types::ResolvedTypes::All => false,
+        query::types::ResolvedTypes::Select(BoolExpr::Atom(_)) => true,
+        query::types::ResolvedTypes::Select(BoolExpr::Or(items)) => items.iter().all(|i| matches!(i, BoolExpr::Atom(_))),
+        query::types::ResolvedTypes::Select(BoolExpr::And(_)) => false,
+    }
 }
 
 /// Numeric ranges every match of `q` must satisfy: its top-level conjuncts of the form

@@ -250,37 +250,33 @@ impl Tenant {
         self.rows.get(row as usize)?.as_ref()
     }
 
+    /// The rows every hint allows, intersected smallest first (every index holds live rows
+    /// only, so a query with any hint never touches the full live set).
     fn candidates(&self, q: &EntityQuery) -> RoaringBitmap {
-        let mut set = match &q.ids {
-            Some(ids) => ids
-                .iter()
-                .filter_map(|id| self.ids.get(id).copied())
-                .collect(),
-            None => self.live.clone(),
-        };
+        let mut sets: Vec<RoaringBitmap> = Vec::new();
+        if let Some(ids) = &q.ids {
+            sets.push(ids.iter().filter_map(|id| self.ids.get(id).copied()).collect());
+        }
         if let Some(types) = &q.types {
-            set &= union(types.iter().filter_map(|t| self.by_type.get(t)));
+            sets.push(union(types.iter().filter_map(|t| self.by_type.get(t))));
         }
         if let Some(attrs) = &q.attrs_any {
-            set &= union(attrs.iter().filter_map(|a| self.by_attr.get(a)));
+            sets.push(union(attrs.iter().filter_map(|a| self.by_attr.get(a))));
         }
-        for range in &q.ranges {
-            if let Some(rows) = self.values.rows(range) {
-                set &= rows;
-            }
-        }
+        sets.extend(q.ranges.iter().filter_map(|r| self.values.rows(r)));
         if let Some((prop, env)) = &q.envelope {
             let aabb = AABB::from_corners([env[0], env[1]], [env[2], env[3]]);
-            let hits: RoaringBitmap = self
-                .geo
-                .get(prop)
-                .map(|t| {
-                    t.locate_in_envelope_intersecting(&aabb)
-                        .map(|g| g.row)
-                        .collect()
-                })
-                .unwrap_or_default();
-            set &= hits;
+            let hits = self.geo.get(prop).map(|t| t.locate_in_envelope_intersecting(&aabb).map(|g| g.row).collect());
+            sets.push(hits.unwrap_or_default());
+        }
+        sets.sort_by_key(RoaringBitmap::len);
+        let mut sets = sets.into_iter();
+        let Some(mut set) = sets.next() else { return self.live.clone() };
+        for other in sets {
+            if set.is_empty() {
+                break;
+            }
+            set &= other;
         }
         set
     }
