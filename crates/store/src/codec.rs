@@ -70,7 +70,7 @@ struct EntityOut<'a> {
 }
 
 #[derive(Deserialize)]
-struct AttrIn {
+pub(crate) struct AttrIn {
     n: String,
     #[serde(default)]
     d: Option<String>,
@@ -88,8 +88,9 @@ struct AttrIn {
     x: Vec<(String, Value)>,
 }
 
+/// An entity in storage form, as read (decode it with a [`Decoder`]).
 #[derive(Deserialize)]
-struct EntityIn {
+pub(crate) struct EntityIn {
     i: String,
     t: Vec<String>,
     #[serde(default)]
@@ -122,24 +123,6 @@ fn attr_out(a: &Attribute) -> AttrOut<'_> {
     }
 }
 
-fn attr_in(a: AttrIn) -> Result<Attribute, NgsiError> {
-    let kind = *AttrKind::ALL.get(a.k as usize).ok_or_else(|| {
-        NgsiError::internal(format!("stored attribute {} has unknown kind {}", a.n, a.k))
-    })?;
-    let extra: Vec<_> = a.x.into_iter().map(|(k, v)| (intern(&k), v)).collect();
-    Ok(Attribute {
-        name: iri(&a.n),
-        dataset_id: a.d.as_deref().map(intern),
-        value: AttrValue::new(kind, a.v),
-        observed_at: a.o,
-        unit_code: a.u.as_deref().map(intern),
-        created_at: a.c,
-        modified_at: a.m,
-        sub: a.s.into_iter().map(attr_in).collect::<Result<_, _>>()?,
-        extra: (!extra.is_empty()).then(|| Box::new(extra)),
-    })
-}
-
 /// Appends the storage form of `e` to `buf`.
 pub fn encode_entity(e: &Entity, buf: &mut Vec<u8>) {
     let out = EntityOut {
@@ -154,18 +137,68 @@ pub fn encode_entity(e: &Entity, buf: &mut Vec<u8>) {
     let _ = serde_json::to_writer(buf, &out);
 }
 
+/// Turns stored entities back into model entities, remembering the names it has seen so that a
+/// recovery of millions of entities interns (and un-compresses) each distinct name once instead
+/// of taking the global interner's lock for every attribute.
+#[derive(Default)]
+pub(crate) struct Decoder {
+    names: std::collections::HashMap<String, ngsi::Sym>,
+}
+
+impl Decoder {
+    fn name(&mut self, stored: &str) -> ngsi::Sym {
+        if let Some(s) = self.names.get(stored) {
+            return s.clone();
+        }
+        let sym = iri(stored);
+        self.names.insert(stored.to_string(), sym.clone());
+        sym
+    }
+
+    fn attr(&mut self, a: AttrIn) -> Result<Attribute, NgsiError> {
+        let kind = *AttrKind::ALL.get(a.k as usize).ok_or_else(|| {
+            NgsiError::internal(format!("stored attribute {} has unknown kind {}", a.n, a.k))
+        })?;
+        let extra: Vec<_> = a.x.into_iter().map(|(k, v)| (self.name(&k), v)).collect();
+        Ok(Attribute {
+            name: self.name(&a.n),
+            dataset_id: a.d.as_deref().map(|d| self.name(d)),
+            value: AttrValue::new(kind, a.v),
+            observed_at: a.o,
+            unit_code: a.u.as_deref().map(|u| self.name(u)),
+            created_at: a.c,
+            modified_at: a.m,
+            sub: a
+                .s
+                .into_iter()
+                .map(|s| self.attr(s))
+                .collect::<Result<_, _>>()?,
+            extra: (!extra.is_empty()).then(|| Box::new(extra)),
+        })
+    }
+
+    /// An entity from its storage form.
+    pub(crate) fn entity(&mut self, e: EntityIn) -> Result<Entity, NgsiError> {
+        Ok(Entity {
+            id: e.i.into(),
+            types: e.t.iter().map(|t| self.name(t)).collect(),
+            scope: e.s,
+            attrs: e
+                .a
+                .into_iter()
+                .map(|a| self.attr(a))
+                .collect::<Result<_, _>>()?,
+            created_at: e.c,
+            modified_at: e.m,
+        })
+    }
+}
+
 /// Reads an entity from its storage form.
 pub fn decode_entity(v: Value) -> Result<Entity, NgsiError> {
     let e: EntityIn = serde_json::from_value(v)
         .map_err(|err| NgsiError::internal(format!("corrupt stored entity: {err}")))?;
-    Ok(Entity {
-        id: e.i.into(),
-        types: e.t.iter().map(|t| iri(t)).collect(),
-        scope: e.s,
-        attrs: e.a.into_iter().map(attr_in).collect::<Result<_, _>>()?,
-        created_at: e.c,
-        modified_at: e.m,
-    })
+    Decoder::default().entity(e)
 }
 
 #[cfg(test)]

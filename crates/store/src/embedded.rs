@@ -281,6 +281,7 @@ fn load_image(state: &mut State, image: snapshot::Image) {
 
 fn replay_log(dir: &Path, state: &mut State) -> Result<(), NgsiError> {
     let segments = wal::segments(dir).map_err(|e| io_error("cannot list log segments", dir, e))?;
+    let mut decoder = crate::codec::Decoder::default();
     for (i, (_, path)) in segments.iter().enumerate() {
         let (records, valid) =
             wal::read_segment(path).map_err(|e| io_error("cannot read the log", dir, e))?;
@@ -288,7 +289,7 @@ fn replay_log(dir: &Path, state: &mut State) -> Result<(), NgsiError> {
             if lsn <= state.last_lsn {
                 continue;
             }
-            replay_record(state, &payload)?;
+            replay_record(state, &mut decoder, &payload)?;
             state.last_lsn = lsn;
         }
         let len = std::fs::metadata(path)
@@ -314,8 +315,12 @@ fn replay_log(dir: &Path, state: &mut State) -> Result<(), NgsiError> {
     Ok(())
 }
 
-fn replay_record(state: &mut State, payload: &[u8]) -> Result<(), NgsiError> {
-    let (tenant, changes) = record::decode(payload)?;
+fn replay_record(
+    state: &mut State,
+    decoder: &mut crate::codec::Decoder,
+    payload: &[u8],
+) -> Result<(), NgsiError> {
+    let (tenant, changes) = record::decode_with(decoder, payload)?;
     let t = state.tenants.entry(tenant).or_default();
     for change in &changes {
         apply_change(t, change);

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use ngsi::model::Attribute;
 use ngsi::{Entity, NgsiError, intern};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::{Change, codec};
 
@@ -84,36 +83,44 @@ struct RecordIn {
 #[derive(Deserialize)]
 struct ChangeIn {
     #[serde(default)]
-    a: Option<Value>,
+    a: Option<codec::EntityIn>,
     #[serde(default)]
-    b: Option<Value>,
+    b: Option<codec::EntityIn>,
     #[serde(default)]
     d: Option<DeltaIn>,
 }
 
 #[derive(Deserialize)]
 struct DeltaIn {
-    p: Value,
+    p: codec::EntityIn,
     n: Vec<(String, Option<String>)>,
 }
 
 /// Decodes a commit into its tenant and changes.
 pub(crate) fn decode(payload: &[u8]) -> Result<(String, Vec<Change>), NgsiError> {
+    decode_with(&mut codec::Decoder::default(), payload)
+}
+
+/// Decodes a commit, reusing `decoder`'s names across records (recovery replays many).
+pub(crate) fn decode_with(
+    decoder: &mut codec::Decoder,
+    payload: &[u8],
+) -> Result<(String, Vec<Change>), NgsiError> {
     let rec: RecordIn = serde_json::from_slice(payload)
         .map_err(|e| NgsiError::internal(format!("corrupt log record: {e}")))?;
     let changes = rec
         .c
         .into_iter()
-        .map(decode_change)
+        .map(|c| decode_change(decoder, c))
         .collect::<Result<_, _>>()?;
     Ok((rec.t, changes))
 }
 
-fn decode_change(c: ChangeIn) -> Result<Change, NgsiError> {
-    let after = c.a.map(codec::decode_entity).transpose()?;
+fn decode_change(decoder: &mut codec::Decoder, c: ChangeIn) -> Result<Change, NgsiError> {
+    let after = c.a.map(|a| decoder.entity(a)).transpose()?;
     let before = match (c.b, c.d, &after) {
-        (Some(b), _, _) => Some(codec::decode_entity(b)?),
-        (None, Some(d), Some(after)) => Some(rebuild_before(after, d)?),
+        (Some(b), _, _) => Some(decoder.entity(b)?),
+        (None, Some(d), Some(after)) => Some(rebuild_before(decoder, after, d)?),
         _ => None,
     };
     Ok(Change {
@@ -122,8 +129,12 @@ fn decode_change(c: ChangeIn) -> Result<Change, NgsiError> {
     })
 }
 
-fn rebuild_before(after: &Entity, d: DeltaIn) -> Result<Entity, NgsiError> {
-    let prev = codec::decode_entity(d.p)?;
+fn rebuild_before(
+    decoder: &mut codec::Decoder,
+    after: &Entity,
+    d: DeltaIn,
+) -> Result<Entity, NgsiError> {
+    let prev = decoder.entity(d.p)?;
     let mut before = after.clone();
     before.types = prev.types;
     before.scope = prev.scope;

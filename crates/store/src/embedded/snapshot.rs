@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use ngsi::{Entity, NgsiError};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::wal::{frame, next_frame, sync_dir};
 use crate::codec;
@@ -103,7 +102,7 @@ pub(crate) fn write(dir: &Path, image: &Image) -> io::Result<()> {
 struct Row {
     t: usize,
     r: u32,
-    e: Value,
+    e: codec::EntityIn,
 }
 
 /// Reads a snapshot, decoding entities on every core.
@@ -173,12 +172,13 @@ fn decode_parallel(frames: &[&[u8]]) -> Result<Vec<(usize, u32, Entity)>, NgsiEr
 }
 
 fn decode_rows(frames: &[&[u8]]) -> Result<Vec<(usize, u32, Entity)>, NgsiError> {
+    let mut decoder = codec::Decoder::default();
     frames
         .iter()
         .map(|f| {
             let row: Row = serde_json::from_slice(f)
                 .map_err(|e| NgsiError::internal(format!("bad snapshot row: {e}")))?;
-            Ok((row.t, row.r, codec::decode_entity(row.e)?))
+            Ok((row.t, row.r, decoder.entity(row.e)?))
         })
         .collect()
 }

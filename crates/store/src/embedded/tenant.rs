@@ -255,7 +255,11 @@ impl Tenant {
     fn candidates(&self, q: &EntityQuery) -> RoaringBitmap {
         let mut sets: Vec<RoaringBitmap> = Vec::new();
         if let Some(ids) = &q.ids {
-            sets.push(ids.iter().filter_map(|id| self.ids.get(id).copied()).collect());
+            sets.push(
+                ids.iter()
+                    .filter_map(|id| self.ids.get(id).copied())
+                    .collect(),
+            );
         }
         if let Some(types) = &q.types {
             sets.push(union(types.iter().filter_map(|t| self.by_type.get(t))));
@@ -266,12 +270,18 @@ impl Tenant {
         sets.extend(q.ranges.iter().filter_map(|r| self.values.rows(r)));
         if let Some((prop, env)) = &q.envelope {
             let aabb = AABB::from_corners([env[0], env[1]], [env[2], env[3]]);
-            let hits = self.geo.get(prop).map(|t| t.locate_in_envelope_intersecting(&aabb).map(|g| g.row).collect());
+            let hits = self.geo.get(prop).map(|t| {
+                t.locate_in_envelope_intersecting(&aabb)
+                    .map(|g| g.row)
+                    .collect()
+            });
             sets.push(hits.unwrap_or_default());
         }
         sets.sort_by_key(RoaringBitmap::len);
         let mut sets = sets.into_iter();
-        let Some(mut set) = sets.next() else { return self.live.clone() };
+        let Some(mut set) = sets.next() else {
+            return self.live.clone();
+        };
         for other in sets {
             if set.is_empty() {
                 break;
