@@ -8,13 +8,17 @@
 
 pub mod baseline;
 pub mod client;
+pub mod demo;
 pub mod error;
+pub mod hainan;
 pub mod histogram;
+pub mod mqtt;
 pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod timefmt;
 pub mod workload;
+pub mod world;
 
 pub use error::LoadError;

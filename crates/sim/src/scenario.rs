@@ -6,10 +6,17 @@
 //! one line in [`REGISTRY`]. Scenarios must not block or do I/O in [`Scenario::next_request`].
 
 mod batch_upsert;
+mod bulk_load;
 mod create_entities;
 mod get_entity;
+mod history_ingest;
+pub mod mqtt_ingest;
+pub mod notify_fanout;
 mod patch_attrs;
 mod probe;
+mod queries;
+mod temporal_aggregate;
+mod temporal_lastn;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -157,6 +164,16 @@ pub const REGISTRY: &[Entry] = &[
     patch_attrs::ENTRY,
     batch_upsert::ENTRY,
     create_entities::ENTRY,
+    bulk_load::ENTRY,
+    queries::TYPE_Q,
+    queries::GEO_NEAR,
+    queries::GEO_WITHIN,
+    queries::DEEP_PAGE,
+    mqtt_ingest::ENTRY,
+    notify_fanout::ENTRY,
+    history_ingest::ENTRY,
+    temporal_lastn::ENTRY,
+    temporal_aggregate::ENTRY,
 ];
 
 /// Expands names (comma lists, repeated flags, `all`) into registry entries, without duplicates.

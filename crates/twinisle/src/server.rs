@@ -1,6 +1,8 @@
-//! Wiring for `twinisle serve`: logging, the embedded store, the @context resolver, the HTTP
-//! router, and a clean shutdown on Ctrl-C / SIGTERM (flush the log, write a snapshot).
+//! Wiring for `twinisle serve` (and `demo`): logging, the embedded store, the @context resolver,
+//! the IoT platform, the HTTP router, and a clean shutdown on Ctrl-C / SIGTERM (commit what the
+//! IoT pipeline accepted, write a snapshot, flush the log).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::http::header as http_header;
@@ -9,36 +11,68 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 
-/// The parts a running twinisle is made of.
+/// A running twinisle: its store, its capabilities and the HTTP app that serves them.
 pub struct Node {
     pub store: Embedded,
+    pub iot: iot::IotPlatform,
     pub app: axum::Router,
 }
 
-/// Opens the store and builds the application.
-pub fn build(config: &Config) -> Result<Node, String> {
-    let store_config = EmbeddedConfig {
-        segment_bytes: config.store.segment_bytes,
-        snapshot_bytes: config.store.snapshot_bytes,
-    };
-    let data_dir = &config.server.data_dir;
-    let store = Embedded::open(data_dir, store_config).map_err(|e| e.detail)?;
-    let contexts = ngsi::context::ContextResolver::open(
-        &data_dir.join("contexts"),
-        config.server.base_url(),
-        config.contexts.clone(),
-    )
-    .map_err(|e| e.detail)?;
-    let state = api::AppState {
-        store: Arc::new(store.clone()),
-        contexts: Arc::new(contexts),
-        limits: Arc::new(config.limits.clone()),
-    };
-    let app = api::routes().with_state(state).merge(operations(openapi())).merge(dashboard::routes());
-    Ok(Node {
-        store,
-        app: api::finish(app),
-    })
+impl Node {
+    /// Opens the store, starts every capability and builds the application.
+    pub async fn start(config: &Config) -> Result<Node, String> {
+        let data_dir = &config.server.data_dir;
+        let store_config = EmbeddedConfig {
+            segment_bytes: config.store.segment_bytes,
+            snapshot_bytes: config.store.snapshot_bytes,
+        };
+        let store = tokio::task::block_in_place(|| Embedded::open(data_dir, store_config))
+            .map_err(|e| e.detail)?;
+        let contexts = ngsi::context::ContextResolver::open(
+            &data_dir.join("contexts"),
+            config.server.base_url(),
+            config.contexts.clone(),
+        )
+        .map_err(|e| e.detail)?;
+        let state = api::AppState {
+            store: Arc::new(store.clone()),
+            contexts: Arc::new(contexts),
+            limits: Arc::new(config.limits.clone()),
+        };
+        let iot = iot::IotPlatform::start(
+            data_dir,
+            state.store.clone(),
+            state.contexts.clone(),
+            config.iot.clone(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let app = api::routes()
+            .with_state(state.clone())
+            .merge(iot::router(iot.state(state)))
+            .merge(operations(openapi(), iot.core().clone()))
+            .merge(dashboard::routes());
+        Ok(Node {
+            store,
+            iot,
+            app: api::finish(app),
+        })
+    }
+
+    /// Stops the capabilities and leaves the store clean: everything acknowledged is in the log,
+    /// and a snapshot makes the next start fast.
+    pub async fn shutdown(self) {
+        self.iot.shutdown().await;
+        if let Err(e) = tokio::task::block_in_place(|| self.store.snapshot()) {
+            tracing::warn!(%e, "final snapshot failed; the log still holds every write");
+        }
+        self.store.close();
+    }
+
+    /// The MQTT listener's address, when the embedded broker runs.
+    pub fn mqtt_addr(&self) -> Option<SocketAddr> {
+        self.iot.mqtt_addrs().into_iter().next()
+    }
 }
 
 /// The OpenAPI document of every capability this binary serves.
@@ -47,7 +81,7 @@ fn openapi() -> serde_json::Value {
 }
 
 /// `/metrics` (Prometheus text format) and `/openapi.json`.
-fn operations(doc: serde_json::Value) -> axum::Router {
+fn operations(doc: serde_json::Value, iot: Arc<iot::Core>) -> axum::Router {
     use axum::response::IntoResponse;
     let prometheus = metrics_handle();
     let doc = Arc::new(doc);
@@ -55,7 +89,12 @@ fn operations(doc: serde_json::Value) -> axum::Router {
         .route(
             "/metrics",
             axum::routing::get(move || {
-                let body = prometheus.as_ref().map(|h| h.render()).unwrap_or_default();
+                let mut body = prometheus.as_ref().map(|h| h.render()).unwrap_or_default();
+                body.push_str(&iot.metrics.render(
+                    &iot.registry,
+                    &iot.dead,
+                    iot.config.device_metrics,
+                ));
                 async move {
                     (
                         [(http_header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -91,7 +130,7 @@ fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
         .clone()
 }
 
-fn init_logging(level: &str) {
+pub fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
@@ -100,35 +139,37 @@ fn init_logging(level: &str) {
         .try_init();
 }
 
+/// A multi-threaded runtime for the server.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(config: Config) -> Result<(), String> {
     init_logging(&config.log.level);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(serve(config))
+    runtime()?.block_on(async {
+        let node = Node::start(&config).await?;
+        let listener = bind(config.server.listen).await?;
+        tracing::info!(listen = %config.server.listen, data_dir = %config.server.data_dir.display(), mqtt = ?node.mqtt_addr(), "twinisle is serving");
+        axum::serve(listener, node.app.clone()).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
+        tracing::info!("shutting down");
+        node.shutdown().await;
+        Ok(())
+    })
 }
 
-async fn serve(config: Config) -> Result<(), String> {
-    let node = tokio::task::block_in_place(|| build(&config))?;
-    let listener = TcpListener::bind(config.server.listen)
+/// Binds the HTTP listener, naming the flag to change when the address is taken.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {} (--listen): {e}", config.server.listen))?;
-    tracing::info!(listen = %config.server.listen, data_dir = %config.server.data_dir.display(), "twinisle is serving the NGSI-LD API");
-    axum::serve(listener, node.app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
-    tracing::info!("shutting down: writing a snapshot");
-    if let Err(e) = node.store.snapshot() {
-        tracing::warn!(%e, "final snapshot failed; the log still holds every write");
-    }
-    node.store.close();
-    Ok(())
+        .map_err(|e| format!("cannot listen on {addr} (--listen): {e}"))
 }
 
-async fn shutdown_signal() {
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -59,7 +59,7 @@ struct Args {
     #[arg(long, default_value_t = 2026)]
     seed: u64,
     /// Entities to pre-seed for get-entity and patch-attrs.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=400_000))]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
     entities: u32,
     /// Skip the in-process baseline run (no ratio column then).
     #[arg(long)]

@@ -127,8 +127,17 @@ impl LogFeed {
         let io = |e: std::io::Error| {
             NgsiError::internal(format!("feed {}: cannot read the log: {e}", self.name))
         };
-        for (_, path) in wal::segments(&self.dir).map_err(io)? {
-            let (records, _) = wal::read_segment(&path).map_err(io)?;
+        let segments = wal::segments(&self.dir).map_err(io)?;
+        let wanted = self.next + self.backlog.len() as u64;
+        for (i, (_, path)) in segments.iter().enumerate() {
+            // A segment whose successor starts at or before the wanted lsn holds nothing new.
+            if segments
+                .get(i + 1)
+                .is_some_and(|(first, _)| *first <= wanted)
+            {
+                continue;
+            }
+            let (records, _) = wal::read_segment(path).map_err(io)?;
             for (lsn, payload) in records {
                 if lsn < self.next + self.backlog.len() as u64 || lsn > durable {
                     continue;
