@@ -17,6 +17,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// JSON-LD @context resolution and the @context store.
     pub contexts: ngsi::context::ContextConfig,
+    /// History of every attribute: storage partitions, retention, temporal API limits.
+    pub history: history::HistoryConfig,
     /// The IoT platform: MQTT and HTTP southbound, provisioning, liveness, commands.
     pub iot: iot::IotConfig,
     pub log: LogConfig,

@@ -14,6 +14,7 @@ use crate::config::Config;
 /// A running twinisle: its store, its capabilities and the HTTP app that serves them.
 pub struct Node {
     pub store: Embedded,
+    pub history: history::History,
     pub iot: iot::IotPlatform,
     pub app: axum::Router,
 }
@@ -39,6 +40,16 @@ impl Node {
             contexts: Arc::new(contexts),
             limits: Arc::new(config.limits.clone()),
         };
+        let history = history::History::open(
+            &data_dir.join("history"),
+            state.store.clone(),
+            config.history.clone(),
+        )
+        .map_err(|e| e.detail)?;
+        let temporal = history::http::routes().with_state(history::http::TemporalState::new(
+            state.clone(),
+            history.clone(),
+        ));
         let iot = iot::IotPlatform::start(
             data_dir,
             state.store.clone(),
@@ -49,11 +60,13 @@ impl Node {
         .map_err(|e| e.to_string())?;
         let app = api::routes()
             .with_state(state.clone())
+            .merge(temporal)
             .merge(iot::router(iot.state(state)))
             .merge(operations(openapi(), iot.core().clone()))
             .merge(dashboard::routes());
         Ok(Node {
             store,
+            history,
             iot,
             app: api::finish(app),
         })
@@ -63,6 +76,8 @@ impl Node {
     /// and a snapshot makes the next start fast.
     pub async fn shutdown(self) {
         self.iot.shutdown().await;
+        let history = self.history.clone();
+        tokio::task::block_in_place(|| history.close());
         if let Err(e) = tokio::task::block_in_place(|| self.store.snapshot()) {
             tracing::warn!(%e, "final snapshot failed; the log still holds every write");
         }

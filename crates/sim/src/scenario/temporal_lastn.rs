@@ -1,6 +1,7 @@
 //! `temporal-lastn`: `GET /ngsi-ld/v1/temporal/entities/{id}?lastN=100` on random sensors of a
-//! seeded history: `HISTORY_SENSORS` sensors x 10,000 instances of one numeric Property, five
-//! minutes apart, ending 2026-09-01T00:00:00Z (about 35 days).
+//! seeded history: `HISTORY_SENSORS` sensors x 10,000 instances of one numeric Property (a daily
+//! wave plus noise, two decimals), five minutes apart with up to a second of clock jitter,
+//! ending 2026-09-01T00:00:00Z (about 35 days).
 //!
 //! Also owns that seeded history, shared with `temporal-aggregate`. The number of sensors comes
 //! from the environment variable `TWINISLE_LOADGEN_HISTORY_SENSORS` (default 100, i.e. one
@@ -55,19 +56,24 @@ pub fn sensor_id(n: u32) -> String {
     format!("urn:ngsi-ld:HistorySensor:h{n:06}")
 }
 
-/// The value of instance `k` of sensor `n` (two decimals).
+/// The value of instance `k` of sensor `n`: a daily wave plus noise, two decimals.
 fn value(n: u32, k: i64) -> f64 {
-    let x = i64::from(n) * 37 + k * 13 + (k / 288) * 101;
+    let noise = (mix3(u64::from(n), k as u64, 1) % 61) as i64 - 30;
+    let wave = (k % 288 - 144).abs() * 3;
     // One division of an integer: the f64 nearest to the two-decimal text, as a gauge sends it.
-    (x.rem_euclid(4_000) + 100) as f64 / 100.0
+    (1_000 + i64::from(n % 500) + wave + noise) as f64 / 100.0
+}
+
+/// When instance `k` was observed: every five minutes, with up to a second of clock jitter.
+fn observed_at(n: u32, k: i64) -> String {
+    let ms = (mix3(u64::from(n), k as u64, 2) % 1_000) as i64;
+    let t = rfc3339(END_UNIX - (DEPTH - k) * STEP_S);
+    format!("{}.{ms:03}Z", t.trim_end_matches('Z'))
 }
 
 fn seed_body(n: u32, ks: std::ops::Range<i64>) -> Bytes {
     let values: Vec<serde_json::Value> = ks
-        .map(|k| {
-            let t = END_UNIX - (DEPTH - k) * STEP_S;
-            serde_json::json!([value(n, k), rfc3339(t)])
-        })
+        .map(|k| serde_json::json!([value(n, k), observed_at(n, k)]))
         .collect();
     let body = serde_json::json!({"id": sensor_id(n), "type": "HistorySensor",
         "level": {"type": "Property", "values": values}});
@@ -95,9 +101,8 @@ async fn seeded(client: &Client, sensors: u32) -> Result<bool, LoadError> {
         return Ok(false);
     };
     let reply = client.send(Request::get(u, &[200, 404], 1)).await?;
-    let last = rfc3339(END_UNIX - STEP_S);
-    let want = last.trim_end_matches('Z');
-    Ok(reply.status.as_u16() == 200 && String::from_utf8_lossy(&reply.body).contains(want))
+    let want = observed_at(sensors - 1, DEPTH - 1);
+    Ok(reply.status.as_u16() == 200 && String::from_utf8_lossy(&reply.body).contains(&want))
 }
 
 /// Seeds the history once per client (and not at all when the server has it already).
@@ -177,7 +182,18 @@ mod tests {
         assert_eq!(v["id"], "urn:ngsi-ld:HistorySensor:h000003");
         let values = v["level"]["values"].as_array().unwrap();
         assert_eq!(values.len(), 2);
-        assert_eq!(values[1][1], "2026-08-31T23:55:00Z");
-        assert_eq!(values[0][1], "2026-08-31T23:50:00Z");
+        assert!(
+            values[1][1]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-08-31T23:55:00.")
+        );
+        assert!(
+            values[0][1]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-08-31T23:50:00.")
+        );
+        assert!(values[0][0].as_f64().unwrap() > 5.0);
     }
 }

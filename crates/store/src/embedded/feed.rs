@@ -15,6 +15,9 @@ use super::record;
 use super::wal::{self, Wal};
 use crate::{BoxFut, CommittedBatch, Feed};
 
+/// Most batches read from the log at once; a consumer far behind catches up in steps.
+const MAX_BACKLOG: usize = 4096;
+
 /// The acknowledged lsn of every feed, for log retention.
 #[derive(Default)]
 pub(crate) struct FeedRegistry {
@@ -129,7 +132,7 @@ impl LogFeed {
         };
         let segments = wal::segments(&self.dir).map_err(io)?;
         let wanted = self.next + self.backlog.len() as u64;
-        for (i, (_, path)) in segments.iter().enumerate() {
+        'segments: for (i, (_, path)) in segments.iter().enumerate() {
             // A segment whose successor starts at or before the wanted lsn holds nothing new.
             if segments
                 .get(i + 1)
@@ -141,6 +144,9 @@ impl LogFeed {
             for (lsn, payload) in records {
                 if lsn < self.next + self.backlog.len() as u64 || lsn > durable {
                     continue;
+                }
+                if self.backlog.len() >= MAX_BACKLOG {
+                    break 'segments;
                 }
                 let (tenant, changes) = record::decode(&payload)?;
                 self.backlog.push_back(CommittedBatch {
@@ -160,32 +166,37 @@ impl LogFeed {
     }
 
     async fn next_batch(&mut self) -> Result<CommittedBatch, NgsiError> {
+        use broadcast::error::{RecvError, TryRecvError};
         loop {
             if let Some(b) = self.backlog.pop_front() {
                 self.next = b.lsn + 1;
                 return Ok(b);
             }
-            if self.next <= self.wal.durable_lsn() {
-                // Behind what is already durable (a restart, or a slow start): read the log.
-                self.fill_from_log()?;
-                continue;
-            }
-            match self.rx.recv().await {
+            // Live batches come from the channel; the log is read only when the channel cannot
+            // give the next lsn (lagged, a gap, or a start behind what is durable).
+            let got = match self.rx.try_recv() {
+                Ok(b) => Ok(b),
+                Err(TryRecvError::Empty) if self.next <= self.wal.durable_lsn() => {
+                    Err(RecvError::Lagged(0))
+                }
+                Err(TryRecvError::Empty) => self.rx.recv().await,
+                Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+                Err(TryRecvError::Closed) => Err(RecvError::Closed),
+            };
+            match got {
                 Ok(b) if b.lsn < self.next => continue,
                 Ok(b) if b.lsn == self.next => {
                     self.next += 1;
                     return Ok(b);
                 }
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                Ok(_) | Err(RecvError::Lagged(_)) => {
                     self.fill_from_log()?;
                     if self.backlog.is_empty() {
                         // Published but not yet visible as durable: wait briefly and retry.
                         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                     }
                 }
-                Err(broadcast::error::RecvError::Closed) => {
-                    return Err(NgsiError::internal("the store was closed"));
-                }
+                Err(RecvError::Closed) => return Err(NgsiError::internal("the store was closed")),
             }
         }
     }
