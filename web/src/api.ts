@@ -6,6 +6,13 @@ import type { KeyValues } from './entities';
 import { type Bbox, bboxPolygon } from './geo';
 import { type AggrMethod, type Bucket, type Sample, contentRangeEnd, parseAggregated, parseTemporalValues } from './temporal';
 
+/**
+ * History is read by the time the twin received each value (`modifiedAt`), not the time devices
+ * claim (`observedAt`): the operations screen shows what it knew when, which also holds for
+ * devices with wrong clocks and for the demo's accelerated simulated time.
+ */
+const RECEIVED = 'modifiedAt';
+
 const NGSI = '/ngsi-ld/v1';
 const STREAM = '/twinisle/v1/stream';
 /** The largest page the broker serves. */
@@ -101,7 +108,7 @@ export class Api {
     const methods: AggrMethod[] = ['avg', 'min', 'max'];
     const res = await this.get(
       `${NGSI}/temporal/entities/${encodeURIComponent(id)}`,
-      { timerel: 'between', timeAt: iso(from), endTimeAt: iso(to), options: 'aggregatedValues', aggrMethods: methods.join(','), aggrPeriodDuration: period },
+      { timerel: 'between', timeAt: iso(from), endTimeAt: iso(to), timeproperty: RECEIVED, options: 'aggregatedValues', aggrMethods: methods.join(','), aggrPeriodDuration: period },
       signal,
     );
     return parseAggregated(await res.json(), methods);
@@ -132,7 +139,7 @@ export class Api {
     for (let round = 0; round <= MAX_CONTINUATIONS; round++) {
       const res = await this.get(
         `${NGSI}/temporal/entities`,
-        { type: types.join(','), attrs: attrs.join(','), timerel: 'between', timeAt: iso(start), endTimeAt: iso(to), options: 'temporalValues', limit: String(TEMPORAL_PAGE), offset: String(offset) },
+        { type: types.join(','), attrs: attrs.join(','), timerel: 'between', timeAt: iso(start), endTimeAt: iso(to), timeproperty: RECEIVED, options: 'temporalValues', limit: String(TEMPORAL_PAGE), offset: String(offset) },
         signal,
       );
       const body: unknown = await res.json();

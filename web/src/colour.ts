@@ -64,7 +64,9 @@ function assessAir(e: Values): Assessment {
 }
 
 function assessWater(e: Values): Assessment {
-  const level = num(e.waterLevel);
+  // WaterObserved reports waterLevel; FloodMonitoring (the Smart Data Model the demo's gauges
+  // use) reports currentLevel against the same alert and danger levels.
+  const level = num(e.waterLevel) ?? num(e.currentLevel);
   const alert = num(e.alertLevel);
   const danger = num(e.dangerLevel);
   if (level === null) return UNKNOWN;

@@ -34,6 +34,7 @@ const UNITS: Readonly<Record<string, string>> = {
 /** Units of attributes whose Smart Data Model fixes them, for values sent without `unitCode`. */
 const DEFAULT_UNITS: Readonly<Record<string, string>> = {
   waterLevel: 'MTR',
+  currentLevel: 'MTR',
   alertLevel: 'MTR',
   dangerLevel: 'MTR',
   waveHeight: 'MTR',

@@ -251,7 +251,7 @@ export class Inspector {
           ...series,
           from,
           to,
-          references: name === 'waterLevel' ? thresholds(e) : [],
+          references: name === 'waterLevel' || name === 'currentLevel' ? thresholds(e) : [],
           playhead: this.hooks.playhead(),
           formatValue: fmt,
           formatTime: formatClock,

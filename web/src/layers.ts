@@ -49,7 +49,7 @@ export const LAYERS: readonly LayerDef[] = [
     id: 'gauges',
     label: 'layer.gauges',
     matches: oneOf('WaterObserved', 'FloodMonitoring'),
-    stateAttrs: ['waterLevel', 'flow'],
+    stateAttrs: ['waterLevel', 'currentLevel', 'flow'],
   },
   {
     id: 'vessels',

@@ -22,6 +22,9 @@ describe('water level against alert and danger levels', () => {
   it('reads numeric strings', () => {
     expect(gauge('7').rank).toBe(3);
   });
+  it('reads FloodMonitoring currentLevel the same way', () => {
+    expect(assess('gauges', { currentLevel: 5.2, alertLevel: 5, dangerLevel: 6.5 }, NOW)).toMatchObject({ rank: 2, label: 'state.alert' });
+  });
 });
 
 describe('AQI categories (HJ 633)', () => {
