@@ -210,7 +210,9 @@ fn is_type_union(t: &query::types::ResolvedTypes) -> bool {
     match t {
         query::types::ResolvedTypes::All => false,
         query::types::ResolvedTypes::Select(BoolExpr::Atom(_)) => true,
-        query::types::ResolvedTypes::Select(BoolExpr::Or(items)) => items.iter().all(|i| matches!(i, BoolExpr::Atom(_))),
+        query::types::ResolvedTypes::Select(BoolExpr::Or(items)) => {
+            items.iter().all(|i| matches!(i, BoolExpr::Atom(_)))
+        }
         query::types::ResolvedTypes::Select(BoolExpr::And(_)) => false,
     }
 }

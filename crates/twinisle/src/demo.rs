@@ -96,8 +96,9 @@ fn free_or_default(addr: SocketAddr) -> SocketAddr {
 
 /// Runs the demo.
 pub fn run(args: DemoArgs) -> Result<(), String> {
-    if !(args.speed.is_finite() && args.speed > 0.0) || !(args.scale > 0.0 && args.scale <= 1000.0)
-    {
+    let valid =
+        args.speed.is_finite() && args.speed > 0.0 && args.scale > 0.0 && args.scale <= 1000.0;
+    if !valid {
         return Err("--speed must be positive and --scale in (0, 1000]".into());
     }
     let (dir, temporary) = data_dir(&args)?;
