@@ -281,3 +281,65 @@ fn raw_get(url: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+#[test]
+fn the_demo_fills_the_twin_through_the_device_path() {
+    let (port, mport) = (free_port(), free_port());
+    let mut child = Command::new(BIN)
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--mqtt-listen",
+            &format!("127.0.0.1:{mport}"),
+        ])
+        .args(["--duration", "20s", "--speed", "60", "--seed", "7"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    std::thread::sleep(Duration::from_secs(15));
+    let (_, types) =
+        ureq_get(&format!("{base}/ngsi-ld/v1/types")).expect("the demo serves the API");
+    let names = types["typeList"].to_string();
+    for t in [
+        "FloodMonitoring",
+        "AirQualityObserved",
+        "WeatherObserved",
+        "TrafficFlowObserved",
+        "Vessel",
+        "AdministrativeArea",
+        "Device",
+    ] {
+        assert!(names.contains(t), "{t} missing from {names}");
+    }
+    let (_, gauges) = ureq_get(&format!(
+        "{base}/ngsi-ld/v1/entities?type=FloodMonitoring&options=keyValues&limit=100"
+    ))
+    .unwrap();
+    let gauges = gauges.as_array().cloned().unwrap_or_default();
+    assert!(gauges.len() >= 10, "{}", gauges.len());
+    assert!(
+        gauges
+            .iter()
+            .all(|g| g["currentLevel"].is_number() && g["alertLevel"].is_number())
+    );
+    let id = gauges[0]["id"].as_str().unwrap();
+    let (_, hist) = ureq_get(&format!("{base}/ngsi-ld/v1/temporal/entities/{id}?timerel=after&timeAt=2000-01-01T00:00:00Z&options=temporalValues")).unwrap();
+    let values = hist["currentLevel"]["values"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(values >= 2, "history has grown through MQTT: {hist}");
+    // It stops by itself at --duration, cleanly.
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = child
+        .try_wait()
+        .unwrap()
+        .expect("the demo stops at --duration");
+    assert!(status.success());
+}
