@@ -19,6 +19,8 @@ pub struct Config {
     pub contexts: ngsi::context::ContextConfig,
     /// History of every attribute: storage partitions, retention, temporal API limits.
     pub history: history::HistoryConfig,
+    /// Subscriptions and notifications: delivery, retries, outbox, live streams.
+    pub notify: notify::NotifyConfig,
     /// The IoT platform: MQTT and HTTP southbound, provisioning, liveness, commands.
     pub iot: iot::IotConfig,
     pub log: LogConfig,

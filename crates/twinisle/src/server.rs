@@ -15,6 +15,7 @@ use crate::config::Config;
 pub struct Node {
     pub store: Embedded,
     pub history: history::History,
+    pub notifier: notify::Notifier,
     pub iot: iot::IotPlatform,
     pub app: axum::Router,
 }
@@ -50,6 +51,14 @@ impl Node {
             state.clone(),
             history.clone(),
         ));
+        let notifier = notify::Notifier::start(
+            &data_dir.join("notify"),
+            state.store.clone(),
+            state.contexts.clone(),
+            config.notify.clone(),
+        )
+        .await
+        .map_err(|e| e.detail)?;
         let iot = iot::IotPlatform::start(
             data_dir,
             state.store.clone(),
@@ -61,12 +70,14 @@ impl Node {
         let app = api::routes()
             .with_state(state.clone())
             .merge(temporal)
+            .merge(notifier.router(state.clone()))
             .merge(iot::router(iot.state(state)))
             .merge(operations(openapi(), iot.core().clone()))
             .merge(dashboard::routes());
         Ok(Node {
             store,
             history,
+            notifier,
             iot,
             app: api::finish(app),
         })
@@ -76,6 +87,7 @@ impl Node {
     /// and a snapshot makes the next start fast.
     pub async fn shutdown(self) {
         self.iot.shutdown().await;
+        self.notifier.shutdown().await;
         let history = self.history.clone();
         tokio::task::block_in_place(|| history.close());
         if let Err(e) = tokio::task::block_in_place(|| self.store.snapshot()) {
@@ -92,7 +104,9 @@ impl Node {
 
 /// The OpenAPI document of every capability this binary serves.
 fn openapi() -> serde_json::Value {
-    api::openapi::document()
+    let mut doc = api::openapi::document();
+    api::openapi::merge(&mut doc, &notify::openapi_paths());
+    doc
 }
 
 /// `/metrics` (Prometheus text format) and `/openapi.json`.
