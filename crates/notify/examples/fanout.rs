@@ -5,7 +5,8 @@
 //! ```text
 //! cargo build --release -p notify --bin notify-node --example fanout
 //! target/release/examples/fanout --server target/release/notify-node --subs 1000 \
-//!     --rate 10000 --duration 60 [--kill-at 30] [--connections 32]
+//!     --rate 10000 --duration 60 [--kill-at 30] [--connections 32] [--fanout 5]
+//! target/release/examples/fanout --server target/release/twinisle --subcommand serve ...
 //! ```
 //! Prints one JSON object: the scenario's report plus the achieved update rate.
 
@@ -22,21 +23,26 @@ use sim::scenario::{Scenario, ScenarioConfig};
 
 struct Opts {
     server: PathBuf,
+    /// A subcommand before the flags (`serve` for the twinisle binary).
+    subcommand: Option<String>,
     subs: u32,
     rate: u64,
     duration: Duration,
     kill_at: Option<Duration>,
     connections: u64,
+    fanout: u64,
 }
 
 fn opts() -> Result<Opts, String> {
     let mut o = Opts {
         server: PathBuf::from("target/release/notify-node"),
+        subcommand: None,
         subs: 1000,
         rate: 10_000,
         duration: Duration::from_secs(60),
         kill_at: None,
         connections: 32,
+        fanout: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -44,19 +50,23 @@ fn opts() -> Result<Opts, String> {
         let num = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
         match flag.as_str() {
             "--server" => o.server = v.into(),
+            "--subcommand" => o.subcommand = Some(v),
             "--subs" => o.subs = num(&v)? as u32,
             "--rate" => o.rate = num(&v)?,
             "--duration" => o.duration = Duration::from_secs(num(&v)?),
             "--kill-at" => o.kill_at = Some(Duration::from_secs(num(&v)?)),
             "--connections" => o.connections = num(&v)?.max(1),
+            "--fanout" => o.fanout = num(&v)?.max(1),
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
     Ok(o)
 }
 
-fn spawn(server: &Path, addr: SocketAddr, dir: &Path) -> Result<Child, String> {
+fn spawn(o: &Opts, addr: SocketAddr, dir: &Path) -> Result<Child, String> {
+    let server = &o.server;
     Command::new(server)
+        .args(o.subcommand.iter())
         .args(["--listen", &addr.to_string(), "--data-dir"])
         .arg(dir)
         .env("RUST_LOG", "warn")
@@ -80,7 +90,7 @@ async fn main() -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .port();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut child = spawn(&o.server, addr, &dir)?;
+    let mut child = spawn(&o, addr, &dir)?;
     healthy(addr).await;
     let client = Client::new(Target::from_addr(addr), None).map_err(|e| e.to_string())?;
     let cfg = ScenarioConfig {
@@ -89,7 +99,7 @@ async fn main() -> Result<(), String> {
         nonce: u64::from(std::process::id()),
         now_unix: 0,
     };
-    let scenario = Arc::new(NotifyFanout::new(&cfg));
+    let scenario = Arc::new(NotifyFanout::new(&cfg).with_fanout(o.fanout));
     scenario.prepare(&client).await.map_err(|e| e.to_string())?;
     eprintln!(
         "fanout: {} subscriptions ready; driving {} updates/s for {:?}",
@@ -126,7 +136,7 @@ async fn main() -> Result<(), String> {
             "fanout: server killed (SIGKILL) at {:?}; restarting",
             started.elapsed()
         );
-        child = spawn(&o.server, addr, &dir)?;
+        child = spawn(&o, addr, &dir)?;
         healthy(addr).await;
         eprintln!("fanout: server back at {:?}", started.elapsed());
     }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ngsi::{Timestamp, time};
-use serde_json::Value;
 use store::CommittedBatch;
 use tokio::sync::watch;
 
@@ -44,7 +43,7 @@ pub struct Matcher {
 struct Group {
     handle: Arc<Handle>,
     reason: &'static str,
-    data: Vec<Value>,
+    data: Vec<Vec<u8>>,
 }
 
 impl Matcher {

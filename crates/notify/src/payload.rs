@@ -51,37 +51,62 @@ impl Default for Ids {
     }
 }
 
-/// The entity of an analysed change as `def` wants it.
+/// The entity of an analysed change as `def` wants it, as JSON bytes.
 pub fn changed_entity(
     def: &Def,
     a: &Analysis<'_>,
     fired: Triggers,
     now: Timestamp,
-) -> Option<Value> {
+) -> Option<Vec<u8>> {
     if a.kind == Kind::Deleted {
-        return a.before.map(|b| deleted_entity(def, b, now));
+        return a.before.map(|b| to_bytes(&deleted_entity(def, b, now)));
     }
     let after = a.after?;
+    let deleted = fired.contains(Triggers::ATTRIBUTE_DELETED)
+        && a.deleted_attrs().any(|n| def.shape.projection.keeps(n));
+    let previous = def.shape.show_changes && a.before.is_some();
+    if !deleted && !previous {
+        // The common case: straight from the model to bytes, no JSON tree in between.
+        return Some(entity_bytes(def, after));
+    }
     let mut v = entity(def, after);
-    let Value::Object(m) = &mut v else {
-        return Some(v);
-    };
-    if fired.contains(Triggers::ATTRIBUTE_DELETED) {
-        for name in a.deleted_attrs().filter(|n| def.shape.projection.keeps(n)) {
-            let prev = a.before.and_then(|b| b.attr_any(name));
-            let key = def.ctx.compact(name).into_owned();
-            m.insert(
-                key,
-                null_attr(def, prev.map(|p| (p.kind(), p.value.json()))),
-            );
+    if let Value::Object(m) = &mut v {
+        if deleted {
+            for name in a.deleted_attrs().filter(|n| def.shape.projection.keeps(n)) {
+                let prev = a.before.and_then(|b| b.attr_any(name));
+                let key = def.ctx.compact(name).into_owned();
+                m.insert(
+                    key,
+                    null_attr(def, prev.map(|p| (p.kind(), p.value.json()))),
+                );
+            }
+        }
+        if let (true, Some(before)) = (previous, a.before) {
+            previous_values(def, before, a, m);
         }
     }
-    if def.shape.show_changes
-        && let Some(before) = a.before
-    {
-        previous_values(def, before, a, m);
+    Some(to_bytes(&v))
+}
+
+fn to_bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_else(|_| b"null".to_vec())
+}
+
+/// [`entity`] as JSON bytes.
+pub fn entity_bytes(def: &Def, e: &Entity) -> Vec<u8> {
+    let s = &def.shape;
+    if s.accept == Accept::GeoJson || s.dataset_ids.is_some() {
+        return to_bytes(&entity(def, e));
     }
-    Some(v)
+    let opts = RenderOptions {
+        ctx: &def.ctx,
+        format: s.format,
+        sys_attrs: s.sys_attrs,
+        lang: s.lang.as_deref(),
+        projection: &s.projection,
+        with_context: false,
+    };
+    ngsi::render::to_vec(e, &opts)
 }
 
 /// An entity in the subscription's format, attributes, datasetIds and language.
@@ -219,49 +244,62 @@ fn previous_values(def: &Def, before: &Entity, a: &Analysis<'_>, m: &mut Map<Str
 }
 
 /// The Notification (clause 5.3.1) as bytes, and the Link URL to send with it ("" for none).
+/// `data` holds each entity's JSON; it is spliced in, not parsed again.
 pub fn notification(
     def: &Def,
     id: &str,
     reason: Option<&str>,
-    data: Vec<Value>,
+    data: Vec<Vec<u8>>,
     now: Timestamp,
 ) -> (Bytes, String) {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(id));
-    m.insert("type".into(), json!("Notification"));
-    m.insert("subscriptionId".into(), json!(def.stored.id));
-    m.insert("notifiedAt".into(), json!(time::format(now)));
+    let mut head = Map::new();
+    head.insert("id".into(), json!(id));
+    head.insert("type".into(), json!("Notification"));
+    head.insert("subscriptionId".into(), json!(def.stored.id));
+    head.insert("notifiedAt".into(), json!(time::format(now)));
     if let Some(r) = reason {
-        m.insert("triggerReason".into(), json!(r));
+        head.insert("triggerReason".into(), json!(r));
     }
-    let link = def.ctx.link_url().to_string();
+    let context = || to_bytes(def.ctx.response_context());
+    let mut out = to_bytes(&Value::Object(head));
+    out.pop(); // the closing brace: members follow
     let link = match def.shape.accept {
         Accept::Json => {
-            m.insert("data".into(), Value::Array(data));
-            link
+            push_data(&mut out, b",\"data\":[", &data, b"]");
+            def.ctx.link_url().to_string()
         }
         Accept::JsonLd => {
-            m.insert("data".into(), Value::Array(data));
-            m.insert("@context".into(), def.ctx.response_context().clone());
+            push_data(&mut out, b",\"data\":[", &data, b"],\"@context\":");
+            out.extend_from_slice(&context());
             String::new()
         }
         Accept::GeoJson => {
-            let mut fc = Map::new();
-            fc.insert("type".into(), json!("FeatureCollection"));
-            fc.insert("features".into(), Value::Array(data));
+            let open = b",\"data\":{\"type\":\"FeatureCollection\",\"features\":[";
             // clause 6.3.8: with Prefer body=json the @context goes in a Link header instead.
-            let plain = def.endpoint.receiver_value("Prefer") == Some("body=json");
-            if !plain {
-                fc.insert("@context".into(), def.ctx.response_context().clone());
+            if def.endpoint.receiver_value("Prefer") == Some("body=json") {
+                push_data(&mut out, open, &data, b"]}");
+                def.ctx.link_url().to_string()
+            } else {
+                push_data(&mut out, open, &data, b"],\"@context\":");
+                out.extend_from_slice(&context());
+                out.push(b'}');
+                String::new()
             }
-            m.insert("data".into(), Value::Object(fc));
-            if plain { link } else { String::new() }
         }
     };
-    (
-        Bytes::from(serde_json::to_vec(&m).unwrap_or_default()),
-        link,
-    )
+    out.push(b'}');
+    (Bytes::from(out), link)
+}
+
+fn push_data(out: &mut Vec<u8>, open: &[u8], data: &[Vec<u8>], close: &[u8]) {
+    out.extend_from_slice(open);
+    for (i, e) in data.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(e);
+    }
+    out.extend_from_slice(close);
 }
 
 #[cfg(test)]

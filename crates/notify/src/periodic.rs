@@ -90,7 +90,7 @@ impl Periodic {
         let data = page
             .entities
             .iter()
-            .map(|e| payload::entity(def, e))
+            .map(|e| payload::entity_bytes(def, e))
             .collect();
         let id = self.ids.next();
         let (body, link) = payload::notification(def, &id, None, data, now);

@@ -47,6 +47,8 @@ fn build(cfg: &ScenarioConfig) -> Box<dyn Scenario> {
 /// The scenario. Public so that drivers other than the closed-loop runner can use it.
 pub struct NotifyFanout {
     probes: u64,
+    /// Subscriptions per probe.
+    fanout: u64,
     nonce: u64,
     /// Probes in groups of [`BATCH_ENTITIES`]: one request updates one block.
     blocks: Vec<Block>,
@@ -77,16 +79,18 @@ pub struct FanoutReport {
     pub subscriptions: u64,
     /// Probe updates acknowledged by the server (issued minus failed requests).
     pub acknowledged_updates: u64,
-    /// Notification requests received.
+    /// Notification requests received (a backlog travels several entities per request).
     pub notifications: u64,
-    /// Distinct probe updates notified.
+    /// Distinct (subscription, update) pairs notified.
     pub delivered: u64,
-    /// Acknowledged updates never notified.
+    /// Acknowledged (subscription, update) pairs never notified.
     pub lost: u64,
     pub duplicates: u64,
     pub reordered: u64,
-    /// Delivered updates per second, first to last delivery.
+    /// Delivered (subscription, update) pairs per second, first to last delivery.
     pub delivered_per_s: f64,
+    /// Notification requests per second, first to last delivery.
+    pub requests_per_s: f64,
     pub latency_p50_ms: f64,
     pub latency_p99_ms: f64,
     pub latency_max_ms: f64,
@@ -97,6 +101,7 @@ impl NotifyFanout {
         let probes = u64::from(cfg.entities.max(1));
         Self {
             probes,
+            fanout: 1,
             nonce: cfg.nonce,
             blocks: (0..probes.div_ceil(BATCH_ENTITIES))
                 .map(|_| Block::default())
@@ -106,6 +111,13 @@ impl NotifyFanout {
             failed: Mutex::new(Vec::new()),
             receiver: OnceLock::new(),
         }
+    }
+
+    /// Each probe watched by `fanout` subscriptions (one by default): every update is then
+    /// notified `fanout` times, to measure delivery beyond the write rate.
+    pub fn with_fanout(mut self, fanout: u64) -> Self {
+        self.fanout = fanout.max(1);
+        self
     }
 
     fn probe_id(&self, k: u64) -> String {
@@ -187,11 +199,10 @@ impl NotifyFanout {
             for seq in sent {
                 for k in self.block_probes(block) {
                     acknowledged += 1;
-                    lost += u64::from(
-                        !t.seen
-                            .get(k as usize)
-                            .is_some_and(|(bits, _)| bit(bits, seq)),
-                    );
+                    for j in (0..self.fanout).map(|f| (k + f * self.probes) as usize) {
+                        let seen = t.seen.get(j).is_some_and(|(bits, _)| bit(bits, seq));
+                        lost += u64::from(!seen);
+                    }
                 }
             }
         }
@@ -200,13 +211,18 @@ impl NotifyFanout {
             _ => 0.0,
         };
         FanoutReport {
-            subscriptions: self.probes,
+            subscriptions: self.probes * self.fanout,
             acknowledged_updates: acknowledged,
             notifications: t.notifications,
             delivered: t.unique,
             lost,
             duplicates: t.duplicates,
             reordered: t.reordered,
+            requests_per_s: if span > 0.0 {
+                t.notifications as f64 / span
+            } else {
+                0.0
+            },
             delivered_per_s: if span > 0.0 {
                 t.unique as f64 / span
             } else {
@@ -222,7 +238,7 @@ impl NotifyFanout {
         let counts = Arc::new(Counts {
             started: Instant::now(),
             state: Mutex::new(Tally {
-                seen: vec![(Vec::new(), 0); self.probes as usize],
+                seen: vec![(Vec::new(), 0); (self.probes * self.fanout) as usize],
                 ..Tally::default()
             }),
         });
@@ -244,9 +260,9 @@ impl NotifyFanout {
             )
             .await?;
         }
-        for k in 0..self.probes {
-            let sub = json!({"id": format!("urn:ngsi-ld:Subscription:{TYPE}-{:x}-{k}", self.nonce & 0xffff_ffff),
-                "type": "Subscription", "entities": [{"type": TYPE, "id": self.probe_id(k)}], "watchedAttributes": ["seq"],
+        for j in 0..self.probes * self.fanout {
+            let sub = json!({"id": format!("urn:ngsi-ld:Subscription:{TYPE}-{:x}-{j}", self.nonce & 0xffff_ffff),
+                "type": "Subscription", "entities": [{"type": TYPE, "id": self.probe_id(j % self.probes)}], "watchedAttributes": ["seq"],
                 "notification": {"format": "keyValues", "attributes": ["seq", "sentAt"],
                     "endpoint": {"uri": format!("http://{addr}/notify"), "accept": "application/json"}}});
             must(

@@ -16,7 +16,6 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use super::TYPE;
 use crate::error::LoadError;
 use crate::histogram::Histogram;
 
@@ -28,7 +27,7 @@ pub(super) struct Counts {
 
 #[derive(Default)]
 pub(super) struct Tally {
-    /// Per probe: a bitset of the sequence numbers seen, and the highest.
+    /// Per subscription: a bitset of the sequence numbers seen, and the highest.
     pub(super) seen: Vec<(Vec<u64>, u64)>,
     pub(super) notifications: u64,
     pub(super) unique: u64,
@@ -45,10 +44,16 @@ impl Counts {
     }
 
     /// Counts one notification body.
-    pub(super) fn record(&self, body: &[u8], prefix_len: usize) {
+    pub(super) fn record(&self, body: &[u8]) {
         let Ok(v) = serde_json::from_slice::<Value>(body) else {
             return;
         };
+        // Subscription ids end in `-<index>`; each subscription watches one probe.
+        let sub = v["subscriptionId"]
+            .as_str()
+            .and_then(|id| id.rsplit('-').next())
+            .and_then(|s| s.parse::<usize>().ok());
+        let Some(sub) = sub else { return };
         let now = now_micros();
         let at = self.started.elapsed();
         let mut t = self.lock();
@@ -56,17 +61,13 @@ impl Counts {
         t.first.get_or_insert(at);
         t.last = Some(at);
         for e in v["data"].as_array().into_iter().flatten() {
-            let k = e["id"]
-                .as_str()
-                .and_then(|id| id.get(prefix_len..))
-                .and_then(|s| s.parse::<usize>().ok());
-            let (Some(k), Some(seq)) = (k, e["seq"].as_u64()) else {
+            let Some(seq) = e["seq"].as_u64() else {
                 continue;
             };
             if let Some(sent) = e["sentAt"].as_u64().filter(|s| *s > 0) {
                 t.latency.record_nanos(now.saturating_sub(sent) * 1000);
             }
-            let Some((bits, max)) = t.seen.get_mut(k) else {
+            let Some((bits, max)) = t.seen.get_mut(sub) else {
                 continue;
             };
             let (dup, late) = (bit(bits, seq), seq < *max);
@@ -109,7 +110,6 @@ pub(super) async fn start_receiver(counts: Arc<Counts>) -> Result<SocketAddr, Lo
         .await
         .map_err(LoadError::Baseline)?;
     let addr = listener.local_addr().map_err(LoadError::Baseline)?;
-    let prefix_len = format!("urn:ngsi-ld:{TYPE}:").len();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -129,8 +129,7 @@ pub(super) async fn start_receiver(counts: Arc<Counts>) -> Result<SocketAddr, Lo
                             .map(|b| b.to_bytes())
                             .unwrap_or_default();
                         // Probe ids are `<prefix><nonce>-<k>`: the number after the dash is k.
-                        let dash = body_dash(&body, prefix_len);
-                        counts.record(&body, dash);
+                        counts.record(&body);
                         Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::new())))
                     }
                 });
@@ -142,18 +141,6 @@ pub(super) async fn start_receiver(counts: Arc<Counts>) -> Result<SocketAddr, Lo
         }
     });
     Ok(addr)
-}
-
-/// Where the probe number starts in this run's ids: after `<prefix><nonce hex>-`.
-fn body_dash(body: &[u8], prefix_len: usize) -> usize {
-    let text = String::from_utf8_lossy(body);
-    text.find("urn:ngsi-ld:NotifyProbe:")
-        .and_then(|at| {
-            text[at + prefix_len..]
-                .find('-')
-                .map(|d| prefix_len + d + 1)
-        })
-        .unwrap_or(prefix_len)
 }
 
 #[cfg(test)]
@@ -184,18 +171,19 @@ mod tests {
             }),
         };
         let n = |k: u64, seq: u64| {
-            json!({"data": [{"id": format!("urn:ngsi-ld:NotifyProbe:abc-{k}"), "seq": seq, "sentAt": 1}]}).to_string()
+            json!({"subscriptionId": format!("urn:ngsi-ld:Subscription:NotifyProbe-abc-{k}"),
+                "data": [{"id": format!("urn:ngsi-ld:NotifyProbe:abc-{k}"), "seq": seq, "sentAt": 1}]})
+            .to_string()
         };
         let (batch, _) = s.next_batch(0);
         assert_eq!(batch, Batch { block: 0, seq: 1 });
         let (second, _) = s.next_batch(0);
-        let dash = body_dash(n(0, 1).as_bytes(), "urn:ngsi-ld:NotifyProbe:".len());
         for k in 0..10 {
-            counts.record(n(k, 1).as_bytes(), dash);
+            counts.record(n(k, 1).as_bytes());
         }
-        counts.record(n(0, 1).as_bytes(), dash);
-        counts.record(n(1, 3).as_bytes(), dash);
-        counts.record(n(1, 2).as_bytes(), dash);
+        counts.record(n(0, 1).as_bytes());
+        counts.record(n(1, 3).as_bytes());
+        counts.record(n(1, 2).as_bytes());
         let r = s.sum_up(&counts.lock());
         assert_eq!((r.duplicates, r.reordered, r.delivered), (1, 1, 12));
         assert_eq!(
