@@ -303,48 +303,46 @@ fn attr_fragment(body: &JsonBody, attr: &str) -> Result<ngsi::patch::AttrPatch, 
     }
 }
 
+/// The shared part of the two attribute-body operations: validate, parse, apply one op.
+async fn attr_op(
+    state: &AppState,
+    (id, attr): (String, String),
+    q: Option<&str>,
+    body: JsonBody,
+    make: fn(std::sync::Arc<str>, ngsi::patch::AttrPatch) -> Op,
+) -> ApiResult {
+    Params::parse(q, &["type", "local"])?;
+    check_entity_id(&id)?;
+    let fragment = attr_fragment(&body, &attr)?;
+    apply_one(state, &body.ngsi.tenant, make(id.into(), fragment)).await?;
+    Ok(respond::no_content())
+}
+
 /// PATCH /entities/{id}/attrs/{attrId} (Partial Attribute Update, clause 6.7.3.1).
 pub async fn patch_attr(
     State(state): State<AppState>,
-    Path((id, attr)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     RawQuery(q): RawQuery,
     body: JsonBody,
 ) -> ApiResult {
-    Params::parse(q.as_deref(), &["type", "local"])?;
-    check_entity_id(&id)?;
-    let fragment = attr_fragment(&body, &attr)?;
-    apply_one(
-        &state,
-        &body.ngsi.tenant,
-        Op::PatchAttr {
-            id: id.into(),
-            attr: fragment,
-        },
-    )
-    .await?;
-    Ok(respond::no_content())
+    attr_op(&state, path, q.as_deref(), body, |id, attr| Op::PatchAttr {
+        id,
+        attr,
+    })
+    .await
 }
 
 /// PUT /entities/{id}/attrs/{attrId} (Replace Attribute, clause 6.7.3.3).
 pub async fn replace_attr(
     State(state): State<AppState>,
-    Path((id, attr)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     RawQuery(q): RawQuery,
     body: JsonBody,
 ) -> ApiResult {
-    Params::parse(q.as_deref(), &["type", "local"])?;
-    check_entity_id(&id)?;
-    let fragment = attr_fragment(&body, &attr)?;
-    apply_one(
-        &state,
-        &body.ngsi.tenant,
-        Op::ReplaceAttr {
-            id: id.into(),
-            attr: fragment,
-        },
-    )
-    .await?;
-    Ok(respond::no_content())
+    attr_op(&state, path, q.as_deref(), body, |id, attr| {
+        Op::ReplaceAttr { id, attr }
+    })
+    .await
 }
 
 /// DELETE /entities/{id}/attrs/{attrId} (Delete Attribute, clause 6.7.3.2).
