@@ -91,6 +91,7 @@ pub fn finish(app: Router) -> Router {
     app.route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(unknown_path)
         .layer(axum::middleware::map_response(problems_everywhere))
+        .layer(axum::middleware::from_fn(echo_tenant))
 }
 
 /// The core NGSI-LD routes, for merging with the routes of other capabilities.
@@ -143,6 +144,18 @@ async fn health() -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    resp
+}
+
+/// Clause 6.3.14: a response to a request naming a tenant names it too.
+async fn echo_tenant(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let tenant = req.headers().get(extract::TENANT_HEADER).cloned();
+    let mut resp = next.run(req).await;
+    if let Some(t) = tenant {
+        resp.headers_mut()
+            .entry(extract::TENANT_HEADER)
+            .or_insert(t);
+    }
     resp
 }
 
