@@ -124,6 +124,21 @@ async fn read(s: &IotState, path: &str, body: Body) -> Result<Bytes, NgsiError> 
     read
 }
 
+/// Reads, decodes with `codec` and ingests one southbound HTTP measurement.
+async fn uplink(
+    s: &IotState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    q: Option<&str>,
+    body: Body,
+    codec: Codec,
+    kind: UplinkKind,
+) -> ApiResult {
+    let payload = read(s, uri.path(), body).await?;
+    let msg = inbound(q, headers, uri.path().into(), codec, kind, payload)?;
+    ingest(s, msg).await
+}
+
 pub async fn json(
     State(s): State<IotState>,
     OriginalUri(uri): OriginalUri,
@@ -131,16 +146,16 @@ pub async fn json(
     RawQuery(q): RawQuery,
     body: Body,
 ) -> ApiResult {
-    let payload = read(&s, uri.path(), body).await?;
-    let msg = inbound(
-        q.as_deref(),
+    uplink(
+        &s,
+        &uri,
         &headers,
-        uri.path().into(),
+        q.as_deref(),
+        body,
         Codec::Json,
         UplinkKind::Attrs,
-        payload,
-    )?;
-    ingest(&s, msg).await
+    )
+    .await
 }
 
 pub async fn json_attr(
@@ -151,17 +166,16 @@ pub async fn json_attr(
     RawQuery(q): RawQuery,
     body: Body,
 ) -> ApiResult {
-    let payload = read(&s, uri.path(), body).await?;
-    let kind = UplinkKind::Attr(attr);
-    let msg = inbound(
-        q.as_deref(),
+    uplink(
+        &s,
+        &uri,
         &headers,
-        uri.path().into(),
+        q.as_deref(),
+        body,
         Codec::Json,
-        kind,
-        payload,
-    )?;
-    ingest(&s, msg).await
+        UplinkKind::Attr(attr),
+    )
+    .await
 }
 
 pub async fn ul(
@@ -171,16 +185,16 @@ pub async fn ul(
     RawQuery(q): RawQuery,
     body: Body,
 ) -> ApiResult {
-    let payload = read(&s, uri.path(), body).await?;
-    let msg = inbound(
-        q.as_deref(),
+    uplink(
+        &s,
+        &uri,
         &headers,
-        uri.path().into(),
+        q.as_deref(),
+        body,
         Codec::Ul,
         UplinkKind::Attrs,
-        payload,
-    )?;
-    ingest(&s, msg).await
+    )
+    .await
 }
 
 pub async fn ul_get(
