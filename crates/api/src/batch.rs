@@ -300,7 +300,7 @@ pub async fn query(
         &ngsi.ctx,
         ngsi.accept,
     )?;
-    let page = filters::run(&state, &ngsi.tenant, &eq).await?;
+    let page = state.store.query(&ngsi.tenant, &eq).await?;
     let out = entities::list_body(&page.entities, &shape, ngsi);
     let mut resp = respond::json(StatusCode::OK, out, ngsi);
     filters::page_headers(

@@ -83,9 +83,6 @@ pub async fn retrieve(
     let entity = match state.store.get(&ngsi.tenant, &id).await {
         Ok(Some(e)) => e,
         Ok(None) => return Err(NgsiError::entity_not_found(&id).into()),
-        Err(e) if e.kind == ngsi::ErrorKind::NonexistentTenant && ngsi.tenant.is_empty() => {
-            return Err(NgsiError::entity_not_found(&id).into());
-        }
         Err(e) => return Err(e.into()),
     };
     Ok(entity_response(&entity, &shape, &ngsi))
@@ -105,7 +102,7 @@ pub async fn query(State(state): State<AppState>, RawQuery(q): RawQuery, ngsi: N
     let p = Params::parse(q.as_deref(), filters::QUERY_PARAMS)?;
     let shape = respond::shape(&p, &ngsi.ctx, ngsi.accept)?;
     let eq = filters::entity_query(&p, &ngsi.ctx, &state.limits, true)?;
-    let page = filters::run(&state, &ngsi.tenant, &eq).await?;
+    let page = state.store.query(&ngsi.tenant, &eq).await?;
     let body = list_body(&page.entities, &shape, &ngsi);
     let mut resp = respond::json(StatusCode::OK, body, &ngsi);
     filters::page_headers(resp.headers_mut(), &eq, &page, ENTITIES_PATH, q.as_deref());
@@ -149,7 +146,7 @@ pub async fn purge(State(state): State<AppState>, RawQuery(q): RawQuery, ngsi: N
     }
     let mut eq = filters::entity_query(&p, &ngsi.ctx, &state.limits, false)?;
     eq.limit = usize::MAX;
-    let page = filters::run(&state, &ngsi.tenant, &eq).await?;
+    let page = state.store.query(&ngsi.tenant, &eq).await?;
     let ops: Vec<Op> = page
         .entities
         .iter()
@@ -181,13 +178,12 @@ pub async fn merge(
     RawQuery(q): RawQuery,
     body: JsonBody,
 ) -> ApiResult {
-    let p = Params::parse(
+    Params::parse(
         q.as_deref(),
         &["options", "format", "observedAt", "lang", "type", "local"],
     )?;
     check_entity_id(&id)?;
     let patch = parse_entity(&body.body, &body.ngsi.ctx, EntityBody::Fragment, Some(&id))?;
-    let _ = p;
     apply_one(&state, &body.ngsi.tenant, Op::Merge(patch)).await?;
     Ok(respond::no_content())
 }

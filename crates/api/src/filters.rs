@@ -11,7 +11,7 @@ use serde_json::Value;
 use store::{EntityFilter, EntityQuery, QueryPage};
 
 use crate::extract::Params;
-use crate::{AppState, Limits};
+use crate::Limits;
 
 /// Parameters of GET /entities (clause 6.4.3.2, Table 6.4.3.2-1).
 pub const QUERY_PARAMS: &[&str] = &[
@@ -268,19 +268,6 @@ fn numeric_ranges(q: &query::q::QExpr, expand: &dyn Fn(&str) -> Sym) -> Vec<stor
             })
         })
         .collect()
-}
-
-/// Runs a query; the default tenant exists even before its first write.
-pub async fn run(state: &AppState, tenant: &str, eq: &EntityQuery) -> Result<QueryPage, NgsiError> {
-    match state.store.query(tenant, eq).await {
-        Err(e) if e.kind == ngsi::ErrorKind::NonexistentTenant && tenant.is_empty() => {
-            Ok(QueryPage {
-                entities: Vec::new(),
-                total: eq.count.then_some(0),
-            })
-        }
-        other => other,
-    }
 }
 
 /// `NGSILD-Results-Count` and the `Link` rel=next/prev headers of clause 6.3.x pagination.

@@ -13,20 +13,6 @@ use crate::error::ApiResult;
 use crate::extract::{Ngsi, Params};
 use crate::respond;
 
-/// Reads store statistics; an unknown default tenant is simply empty.
-async fn stats<T>(
-    state: &AppState,
-    tenant: &str,
-    f: impl AsyncFnOnce(&AppState) -> Result<Vec<T>, NgsiError>,
-) -> Result<Vec<T>, NgsiError> {
-    match f(state).await {
-        Err(e) if e.kind == ngsi::ErrorKind::NonexistentTenant && tenant.is_empty() => {
-            Ok(Vec::new())
-        }
-        other => other,
-    }
-}
-
 fn kinds(counts: &[u64; 8]) -> Vec<&'static str> {
     AttrKind::ALL
         .iter()
@@ -58,7 +44,7 @@ fn respond_json(v: &Value, ngsi: &Ngsi) -> ApiResult {
 pub async fn types(State(state): State<AppState>, RawQuery(q): RawQuery, ngsi: Ngsi) -> ApiResult {
     let p = Params::parse(q.as_deref(), &["details", "local", "limit", "offset"])?;
     let tenant = ngsi.tenant.clone();
-    let list = stats(&state, &tenant, async |s| s.store.types(&tenant).await).await?;
+    let list = state.store.types(&tenant).await?;
     let c = |t: &Sym| ngsi.ctx.compact(t).into_owned();
     let mut list = list;
     list.sort_by_cached_key(|(t, _)| c(t));
@@ -83,7 +69,7 @@ pub async fn type_info(
     Params::parse(q.as_deref(), &["local"])?;
     let iri = ngsi.ctx.expand(&ty);
     let tenant = ngsi.tenant.clone();
-    let list = stats(&state, &tenant, async |s| s.store.types(&tenant).await).await?;
+    let list = state.store.types(&tenant).await?;
     let Some((t, info)) = list.iter().find(|(t, _)| *t == iri) else {
         return Err(
             NgsiError::not_found(format!("no entity of type {ty} exists"))
@@ -112,7 +98,7 @@ pub async fn attributes(
 ) -> ApiResult {
     let p = Params::parse(q.as_deref(), &["details", "local", "limit", "offset"])?;
     let tenant = ngsi.tenant.clone();
-    let mut list = stats(&state, &tenant, async |s| s.store.attributes(&tenant).await).await?;
+    let mut list = state.store.attributes(&tenant).await?;
     let c = |t: &Sym| ngsi.ctx.compact(t).into_owned();
     list.sort_by_cached_key(|(a, _)| c(a));
     let body = if p.bool("details")? {
@@ -150,7 +136,7 @@ pub async fn attribute_info(
     Params::parse(q.as_deref(), &["local"])?;
     let iri = ngsi.ctx.expand(&attr);
     let tenant = ngsi.tenant.clone();
-    let list = stats(&state, &tenant, async |s| s.store.attributes(&tenant).await).await?;
+    let list = state.store.attributes(&tenant).await?;
     let Some((a, info)) = list.iter().find(|(a, _)| *a == iri) else {
         return Err(
             NgsiError::not_found(format!("no entity has attribute {attr}"))

@@ -222,12 +222,14 @@ impl Embedded {
     }
 
     fn read_tenant<T>(&self, tenant: &str, f: impl FnOnce(&Tenant) -> T) -> Result<T, NgsiError> {
+        /// The default tenant before its first write: it exists, and it is empty.
+        static EMPTY: std::sync::LazyLock<Tenant> = std::sync::LazyLock::new(Tenant::default);
         let state = self.inner.state.read();
-        let t = state
-            .tenants
-            .get(tenant)
-            .ok_or_else(|| nonexistent_tenant(tenant))?;
-        Ok(f(t))
+        match state.tenants.get(tenant) {
+            Some(t) => Ok(f(t)),
+            None if tenant.is_empty() => Ok(f(&EMPTY)),
+            None => Err(nonexistent_tenant(tenant)),
+        }
     }
 }
 
@@ -441,7 +443,7 @@ impl Store for Embedded {
     }
 
     fn tenant_exists(&self, tenant: &str) -> bool {
-        self.inner.state.read().tenants.contains_key(tenant)
+        tenant.is_empty() || self.inner.state.read().tenants.contains_key(tenant)
     }
 
     fn tenants(&self) -> Vec<String> {

@@ -93,7 +93,9 @@ pub trait Store: Send + Sync + 'static {
         tenant: &'a str,
     ) -> BoxFut<'a, Result<Vec<(Sym, AttributeInfo)>, NgsiError>>;
 
-    /// Whether the tenant exists (has ever been written to).
+    /// Whether the tenant exists: the default tenant `""` always does (empty until written to),
+    /// any other once it has been written to. Reads of any other tenant fail with
+    /// NonexistentTenant (clause 5.5.10).
     fn tenant_exists(&self, tenant: &str) -> bool;
 
     /// Known tenants.
