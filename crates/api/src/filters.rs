@@ -10,8 +10,8 @@ use ngsi::{Entity, NgsiError, Sym};
 use serde_json::Value;
 use store::{EntityFilter, EntityQuery, QueryPage};
 
-use crate::extract::Params;
 use crate::Limits;
+use crate::extract::Params;
 
 /// Parameters of GET /entities (clause 6.4.3.2, Table 6.4.3.2-1).
 pub const QUERY_PARAMS: &[&str] = &[

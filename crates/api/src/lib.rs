@@ -33,7 +33,7 @@ pub const BASE: &str = "/ngsi-ld/v1";
 pub(crate) const ENTITIES_PATH: &str = "/ngsi-ld/v1/entities";
 pub(crate) const ENTITY_QUERY_PATH: &str = "/ngsi-ld/v1/entityOperations/query";
 /// Characters escaped in an entity id placed in a URL path segment.
-pub(crate) const PATH_SEGMENT: &AsciiSet = &CONTROLS
+pub const PATH_SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')

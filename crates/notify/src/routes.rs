@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::extract::{FromRef, Path, RawQuery, State};
-use axum::response::Response;
+
 use axum::routing::get;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use ngsi::patch::merge_json;
@@ -12,7 +12,7 @@ use ngsi::{ErrorKind, NgsiError, time};
 use serde_json::{Map, Value};
 
 use api::error::ApiResult;
-use api::extract::{JsonBody, MediaType, Ngsi, Params, TENANT_HEADER};
+use api::extract::{JsonBody, MediaType, Ngsi, Params};
 use api::respond;
 
 use crate::Notifier;
@@ -60,16 +60,6 @@ fn object(body: Value) -> Result<Map<String, Value>, NgsiError> {
     }
 }
 
-/// Echoes the tenant header (clause 6.3.14).
-fn with_tenant(mut resp: Response, tenant: &str) -> Response {
-    if !tenant.is_empty()
-        && let Ok(v) = HeaderValue::from_str(tenant)
-    {
-        resp.headers_mut().insert(TENANT_HEADER, v);
-    }
-    resp
-}
-
 /// NonexistentTenant for reads of a tenant nobody has written to (clause 5.5.10).
 fn check_tenant(n: &Notifier, app: &api::AppState, tenant: &str) -> Result<(), NgsiError> {
     if tenant.is_empty() || n.hub().has_tenant(tenant) || app.store.tenant_exists(tenant) {
@@ -112,27 +102,13 @@ async fn create(State(s): State<NotifyState>, RawQuery(q): RawQuery, body: JsonB
     *resp.status_mut() = StatusCode::CREATED;
     let location = format!(
         "{SUBSCRIPTIONS_PATH}/{}",
-        percent_encoding::utf8_percent_encode(&id, PATH_SEGMENT)
+        percent_encoding::utf8_percent_encode(&id, api::PATH_SEGMENT)
     );
     if let Ok(v) = HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
-    Ok(with_tenant(resp, &body.ngsi.tenant))
+    Ok(resp)
 }
-
-/// Characters escaped in an id placed in a path segment.
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'/')
-    .add(b'%');
 
 /// GET /subscriptions/{id} (clauses 6.11.3.1, 5.8.3).
 async fn retrieve(
@@ -157,10 +133,7 @@ async fn retrieve(
         ngsi.accept == MediaType::JsonLd,
     );
     let body = serde_json::to_vec(&v).unwrap_or_default();
-    Ok(with_tenant(
-        respond::json(StatusCode::OK, body, &ngsi),
-        &ngsi.tenant,
-    ))
+    Ok(respond::json(StatusCode::OK, body, &ngsi))
 }
 
 /// GET /subscriptions (clauses 6.10.3.2, 5.8.4), paginated with limit and offset.
@@ -208,7 +181,7 @@ async fn list(State(s): State<NotifyState>, RawQuery(q): RawQuery, ngsi: Ngsi) -
         count,
         ngsi.accept,
     );
-    Ok(with_tenant(resp, &ngsi.tenant))
+    Ok(resp)
 }
 
 /// `NGSILD-Results-Count` and the Link rel=next/prev headers (clause 6.3.10).
@@ -281,7 +254,7 @@ async fn update(
         return Err(NgsiError::bad_data("expiresAt is in the past").into());
     }
     n.hub().update(def).await?;
-    Ok(with_tenant(respond::no_content(), &tenant))
+    Ok(respond::no_content())
 }
 
 /// DELETE /subscriptions/{id} (clauses 6.11.3.3, 5.8.5).
@@ -296,7 +269,7 @@ async fn delete(
     let n = &s.notifier;
     check_tenant(n, &s.app, &ngsi.tenant)?;
     n.hub().delete(&SubKey::new(&ngsi.tenant, &id)).await?;
-    Ok(with_tenant(respond::no_content(), &ngsi.tenant))
+    Ok(respond::no_content())
 }
 
 fn not_found(id: &str) -> NgsiError {

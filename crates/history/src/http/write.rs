@@ -55,27 +55,13 @@ pub async fn upsert(
     *resp.status_mut() = StatusCode::CREATED;
     let location = format!(
         "{TEMPORAL_ENTITIES}/{}",
-        percent_encoding::utf8_percent_encode(&id, PATH_SEGMENT)
+        percent_encoding::utf8_percent_encode(&id, api::PATH_SEGMENT)
     );
     if let Ok(v) = HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
     Ok(resp)
 }
-
-/// Characters escaped in an entity id placed in a URL path segment.
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'/')
-    .add(b'%');
 
 /// POST /temporal/entities/{id}/attrs.
 pub async fn add_attrs(
